@@ -1,0 +1,179 @@
+"""All configuration, read once from the environment (and `.env`) into one pydantic-settings model.
+
+`get_settings()` is the only way code reaches configuration; nothing else reads `os.environ`.
+Every setting is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import ConfigurationError
+
+# Values that people leave in `.env` files by accident. Refused outside local mode.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "change-me",
+        "changeme",
+        "change_me",
+        "secret",
+        "your-key-here",
+        "your-secret-here",
+        "placeholder",
+        "dev",
+        "test",
+    }
+)
+SECRET_FIELDS = ("jwt_secret_key", "google_api_key", "waha_api_key", "waha_webhook_hmac_key")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    # Runtime mode: `local` (developer machine, tests) tolerates placeholder secrets; `production` does not.
+    environment: Literal["local", "production"] = "production"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Postgres (card 046+). Required: there is no sensible default database.
+    database_url: str
+    database_pool_size: int = Field(default=5, ge=1, le=50)
+
+    # Redis (card 005).
+    redis_url: str
+    redis_cache_ttl: int = Field(default=3600, ge=1)
+    redis_max_connections: int = Field(default=10, ge=1)
+    redis_namespace: str = Field(default="clinicbot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+    # Gemini (card 006). Without a key the assistant runs on the offline provider.
+    google_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_max_tokens: int = Field(default=2048, ge=1, le=65536)
+    gemini_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+
+    # WAHA (card 007).
+    waha_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
+    waha_api_key: SecretStr | None = None
+    waha_session_name: str = "default"
+    waha_webhook_url: str | None = None
+    waha_webhook_hmac_key: SecretStr | None = None
+    waha_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # ChromaDB (card 008).
+    chroma_persist_dir: str = "./data/chroma"
+    chroma_collection_name: str = "conversations"
+
+    # Auth.
+    jwt_secret_key: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "clinicbot"
+    jwt_access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    jwt_refresh_token_days: int = Field(default=7, ge=1, le=90)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+
+    # The clinic.
+    clinic_name: str = "Clínica"
+    clinic_timezone: str = "America/Sao_Paulo"
+    maintenance_mode: bool = False
+
+    # Task queue between functions: `inprocess` locally, `cloudtasks` in production (or its emulator).
+    task_queue_backend: Literal["inprocess", "cloudtasks"] = "inprocess"
+    task_queue_project: str | None = None
+    task_queue_location: str = "southamerica-east1"
+    task_queue_name: str = "clinicbot-tasks"
+    task_target_base_url: str | None = None
+    task_service_account_email: str | None = None
+    cloud_tasks_emulator_host: str | None = None
+
+    # First admin, used by `clinicbot local` and `clinicbot create-admin` when given.
+    clinicbot_admin_email: str | None = None
+    clinicbot_admin_password: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _pg8000_url(cls, value: str) -> str:
+        if not value.startswith("postgresql+pg8000://"):
+            raise ValueError("must be a postgresql+pg8000:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "local":
+            return self
+        for name in SECRET_FIELDS:
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(f"{name.upper()} holds a placeholder value; set a real secret")
+        if self.jwt_secret_key is not None and len(self.jwt_secret_key.get_secret_value()) < 32:
+            raise ValueError("JWT_SECRET_KEY must be at least 32 characters outside local mode")
+        return self
+
+    @property
+    def google_api_keys(self) -> list[str]:
+        """The Gemini keys, in order (GOOGLE_API_KEY may hold several, comma-separated)."""
+        if self.google_api_key is None:
+            return []
+        return [key.strip() for key in self.google_api_key.get_secret_value().split(",") if key.strip()]
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that logging can mask them."""
+        values = [getattr(self, name) for name in SECRET_FIELDS] + [self.clinicbot_admin_password]
+        return [v.get_secret_value() for v in values if v is not None and len(v.get_secret_value()) >= 4]
+
+    def require(self, *names: str) -> None:
+        """Stop with a message naming every optional setting that this function needs but lacks."""
+        missing = [name.upper() for name in names if getattr(self, name) in (None, "")]
+        if missing:
+            raise ConfigurationError(f"missing required setting(s): {', '.join(missing)}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; a missing or malformed one raises ConfigurationError naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]).upper() or "configuration"
+            problems.append(f"{field}: {error['msg']}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def apply_environment(values: dict[str, str]) -> None:
+    """Set environment variables for this process and its children, then re-read settings.
+
+    Used by the local stack and the test suite, which choose the database and Redis at run time.
+    """
+    os.environ.update(values)
+    get_settings.cache_clear()
+
+
+def environment_snapshot() -> dict[str, str]:
+    """A copy of the process environment, to hand to a child process."""
+    return dict(os.environ)

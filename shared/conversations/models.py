@@ -1,0 +1,147 @@
+"""A WhatsApp conversation with one contact, its messages, and the facts gathered about the patient."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import Base, CreatedAt, Timestamps, UUIDPk, pg_enum, utcnow
+
+
+class ConversationStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    AWAITING_RESPONSE = "AWAITING_RESPONSE"
+    WAITING_SECRETARY = "WAITING_SECRETARY"
+    TRANSFERRED = "TRANSFERRED"
+    CLOSED = "CLOSED"
+
+
+class MessageDirection(enum.StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class SenderKind(enum.StrEnum):
+    PATIENT = "PATIENT"
+    BOT = "BOT"
+    SECRETARY = "SECRETARY"
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "TEXT"
+    IMAGE = "IMAGE"
+    AUDIO = "AUDIO"
+    VOICE = "VOICE"
+    VIDEO = "VIDEO"
+    DOCUMENT = "DOCUMENT"
+    STICKER = "STICKER"
+    LOCATION = "LOCATION"
+    CONTACT = "CONTACT"
+    OTHER = "OTHER"
+
+
+MESSAGE_KIND = pg_enum(MessageKind, "message_kind")
+
+
+class DeliveryAck(enum.StrEnum):
+    """WAHA's ack levels, declared in their order so that Postgres compares them (ERROR is WAHA's -1)."""
+
+    ERROR = "ERROR"
+    PENDING = "PENDING"
+    SERVER = "SERVER"
+    DEVICE = "DEVICE"
+    READ = "READ"
+    PLAYED = "PLAYED"
+
+
+class Conversation(Timestamps, Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[UUIDPk]
+    chat_id: Mapped[str] = mapped_column(String(128), unique=True)
+    phone_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[ConversationStatus] = mapped_column(
+        pg_enum(ConversationStatus, "conversation_status"), default=ConversationStatus.ACTIVE, index=True
+    )
+    is_urgent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    urgency_reason: Mapped[str | None] = mapped_column(Text)
+    assigned_to_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    human_takeover_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    messages: Mapped[list[ConversationMessage]] = relationship(
+        back_populates="conversation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ConversationMessage.created_at",
+    )
+    context: Mapped[ConversationContext | None] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ConversationMessage(Base):
+    __tablename__ = "conversation_messages"
+
+    id: Mapped[UUIDPk]
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[MessageDirection] = mapped_column(pg_enum(MessageDirection, "message_direction"))
+    sender_kind: Mapped[SenderKind] = mapped_column(pg_enum(SenderKind, "sender_kind"))
+    sender_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[MessageKind] = mapped_column(MESSAGE_KIND, default=MessageKind.TEXT)
+    from_phone: Mapped[str | None] = mapped_column(String(128))
+    to_phone: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    media_mimetype: Mapped[str | None] = mapped_column(String(128))
+    media_filename: Mapped[str | None] = mapped_column(String(255))
+    media_storage_key: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    location_name: Mapped[str | None] = mapped_column(String(255))
+    location_address: Mapped[str | None] = mapped_column(Text)
+    waha_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    ack: Mapped[DeliveryAck | None] = mapped_column(pg_enum(DeliveryAck, "delivery_ack"))
+    ack_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_timestamp: Mapped[datetime | None]
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+    __table_args__ = (
+        Index("ix_conversation_messages_conversation_id_created_at", "conversation_id", "created_at"),
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint("(direction = 'INBOUND') = (sender_kind = 'PATIENT')", name="patient_messages_are_inbound"),
+    )
+
+
+class ConversationContext(Base):
+    """What the assistant has learned about the patient (card 058), kept as JSONB."""
+
+    __tablename__ = "conversation_contexts"
+
+    id: Mapped[UUIDPk]
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    symptoms: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    concerns: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    intent_detected: Mapped[bool] = mapped_column(default=False, server_default=text("false"), index=True)
+    intent_type: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="context")

@@ -1,0 +1,93 @@
+"""The one way to reach Postgres: the engine, the declarative base, and a session scope."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from shared.config import get_settings
+
+# Stable constraint names, so that migrations and autogenerate agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+UUIDPk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=uuid.uuid4)]
+CreatedAt = Annotated[datetime, mapped_column(server_default=func.now(), default=utcnow)]
+
+
+class Timestamps:
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
+
+
+_engines: dict[str, Engine] = {}
+_sessions: dict[Engine, sessionmaker[Session]] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """A small pool with pre-ping and recycle: functions scale out, Postgres connections do not."""
+    settings = get_settings()
+    url = url or settings.database_url
+    if url not in _engines:
+        _engines[url] = create_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            pool_timeout=10,
+            connect_args={"timeout": 10, "application_name": "clinicbot"},
+        )
+    return _engines[url]
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A unit of work: commits when the block succeeds, rolls back when it raises, always closes."""
+    engine = get_engine(url)
+    if engine not in _sessions:
+        _sessions[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    session = _sessions[engine]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_engines() -> None:
+    """Close every pool (the local stack and the tests switch databases at run time)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _sessions.clear()
+
+
+def pg_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A native Postgres enum storing the Python enum's names."""
+    return Enum(enum_class, name=name, validate_strings=True)

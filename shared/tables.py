@@ -1,0 +1,27 @@
+"""Imports every table module so that `Base.metadata` is complete (Alembic and tests need all of it)."""
+
+from shared.alerts import models as alerts_models
+from shared.assistant import models as assistant_models
+from shared.audit import models as audit_models
+from shared.conversations import models as conversations_models
+from shared.db import Base
+from shared.leads import models as leads_models
+from shared.notifications import models as notifications_models
+from shared.templates import models as templates_models
+from shared.users import models as users_models
+from shared.whatsapp import models as whatsapp_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "alerts_models",
+    "assistant_models",
+    "audit_models",
+    "conversations_models",
+    "leads_models",
+    "metadata",
+    "notifications_models",
+    "templates_models",
+    "users_models",
+    "whatsapp_models",
+]

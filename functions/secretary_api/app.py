@@ -1,0 +1,16 @@
+"""Builds the secretary API's app from its route modules."""
+
+from flask_openapi3 import OpenAPI
+
+from functions.secretary_api import auth_routes, system_routes, users_routes
+from shared.config import get_settings
+from shared.http import create_api
+
+
+def create_app() -> OpenAPI:
+    get_settings().require("jwt_secret_key")
+    app = create_api(__name__, "clinicbot secretary API")
+    for module in (system_routes, auth_routes, users_routes):
+        app.register_api(module.api)
+    app.register_blueprint(system_routes.docs)
+    return app

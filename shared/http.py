@@ -1,0 +1,193 @@
+"""HTTP conventions shared by every function.
+
+- One error body everywhere: RFC 9457 problem+json (`type`, `title`, `status`, `detail`, and `errors` for fields).
+- `X-Request-ID`: taken from the caller when it looks sane, otherwise made; logged and returned.
+- Each function builds its routes on an OpenAPI (flask-openapi3) app from `create_api`, and its
+  functions-framework entry point hands the request to that app with `serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask_openapi3 import Info, OpenAPI
+from pydantic import BaseModel, Field, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from shared.config import get_settings
+from shared.errors import AppError, BadRequest, FieldError
+from shared.logging import configure_logging, request_id_var
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1"
+PROBLEM_MIMETYPE = "application/problem+json"
+BEARER_SCHEME = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = logging.getLogger("clinicbot.http")
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(examples=["email"])
+    message: str = Field(examples=["value is not a valid email address"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error response."""
+
+    type: str = Field(examples=["urn:clinicbot:problem:validation"])
+    title: str = Field(examples=["Validation Failed"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["Invalid fields: email"])
+    instance: str | None = Field(default=None, examples=["/api/v1/auth/login"])
+    request_id: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:clinicbot:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": request_id_var.get(),
+    }
+    if errors is not None:
+        body["errors"] = [error.as_dict() for error in errors]
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def field_errors_from(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        errors.append(FieldError(field=field, message=error["msg"]))
+    return errors
+
+
+def _validation_problem(exc: ValidationError) -> Response:
+    errors = field_errors_from(exc)
+    names = ", ".join(error.field for error in errors)
+    return problem_response(
+        422, "Validation Failed", f"Invalid fields: {names}", "validation", errors=errors, instance=request.path
+    )
+
+
+def _app_error(exc: AppError) -> Response:
+    return problem_response(
+        exc.status,
+        exc.title,
+        exc.detail,
+        exc.slug,
+        errors=getattr(exc, "errors", None),
+        headers=exc.headers,
+        instance=request.path,
+    )
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    detail = exc.description or exc.name
+    if status == 404:
+        detail = f"No route for {request.method} {request.path}"
+    headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+    slug = exc.name.lower().replace(" ", "-")
+    return problem_response(status, exc.name, detail, slug, headers=headers, instance=request.path)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.path})
+    return problem_response(
+        500,
+        "Internal Server Error",
+        "An unexpected error occurred; it has been logged.",
+        "internal",
+        instance=request.path,
+    )
+
+
+def _start_request() -> None:
+    supplied = request.headers.get("X-Request-ID", "")
+    request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.request_id = request_id
+    g.started = time.perf_counter()
+    request_id_var.set(request_id)
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json and request.content_length:
+        try:
+            json.loads(request.get_data(cache=True))
+        except ValueError as exc:
+            raise BadRequest(f"Malformed JSON body: {exc}") from None
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers["X-API-Version"] = API_VERSION
+    elapsed_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
+    log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": elapsed_ms,
+        },
+    )
+    return response
+
+
+def create_api(import_name: str, title: str) -> OpenAPI:
+    """An OpenAPI app with clinicbot's error bodies, request ids, logging and JWT security scheme."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.secret_values)
+    app = OpenAPI(
+        import_name,
+        info=Info(title=title, version=API_VERSION),
+        security_schemes=BEARER_SCHEME,
+        validation_error_status=422,
+        validation_error_model=Problem,
+        validation_error_callback=_validation_problem,
+        doc_ui=False,
+    )
+    app.json.sort_keys = False
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.register_error_handler(AppError, _app_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def serve(app: Flask, outer_request: Any) -> Response:
+    """Run a function's app on the request functions-framework handed us (streaming bodies stay streamed)."""
+    return Response.from_app(app.wsgi_app, outer_request.environ)
+
+
+def client_ip() -> str | None:
+    """The caller's address; behind the production ingress, the first hop of X-Forwarded-For."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[0].strip() or request.remote_addr
+
+
+def error_responses(*statuses: int) -> dict[int, type[BaseModel]]:
+    """OpenAPI `responses` entries for the given error statuses, all with the problem body."""
+    return {status: Problem for status in statuses}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import jwt
-from flask import g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -151,29 +151,45 @@ def current_principal() -> Principal:
     return principal
 
 
-def require_auth(view: F) -> F:
-    """Reject the request with 401 unless it carries a valid access token."""
+_ROLES_ATTR = "__clinicbot_roles__"
 
+
+def _authorize(roles: tuple[Role, ...]) -> None:
+    principal = authenticate_request()
+    if roles and principal.role not in roles:
+        raise Forbidden("This action needs the role " + " or ".join(role.value for role in roles))
+    g.principal = principal
+
+
+def _guard(view: F, roles: tuple[Role, ...]) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.principal = authenticate_request()
+        if g.get("principal") is None:  # the app did not install_auth(); authorize here instead
+            _authorize(roles)
         return view(*args, **kwargs)
 
+    # flask-openapi3 copies __dict__ onto the view it registers, so the hook below can find the roles.
+    setattr(wrapper, _ROLES_ATTR, roles)
     return wrapper  # type: ignore[return-value]
+
+
+def require_auth(view: F) -> F:
+    """Reject the request with 401 unless it carries a valid access token."""
+    return _guard(view, ())
 
 
 def require_role(*roles: Role) -> Callable[[F], F]:
     """Like require_auth, and 403 unless the user holds one of `roles`."""
+    return lambda view: _guard(view, roles)
 
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = authenticate_request()
-            if principal.role not in roles:
-                raise Forbidden("This action needs the role " + " or ".join(role.value for role in roles))
-            g.principal = principal
-            return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+def _authorize_before_validation() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, _ROLES_ATTR, None)
+    if roles is not None:
+        _authorize(roles)
 
-    return decorator
+
+def install_auth(app: Flask) -> None:
+    """Authorize guarded routes before their input is validated, so an anonymous caller always gets 401."""
+    app.before_request(_authorize_before_validation)

@@ -165,6 +165,18 @@ def get_settings() -> Settings:
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
 
 
+class BootstrapSettings(BaseSettings):
+    """What the local stack and the test suite read before they can build full Settings (all optional)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    jwt_secret_key: SecretStr | None = None
+    clinicbot_admin_email: str | None = None
+    clinicbot_admin_password: SecretStr | None = None
+
+
 def apply_environment(values: dict[str, str]) -> None:
     """Set environment variables for this process and its children, then re-read settings.
 

@@ -28,7 +28,7 @@ def build_openapi_document() -> dict[str, Any]:
     for function in FUNCTIONS:
         if not function.prefixes:
             continue
-        spec = importlib.import_module(f"functions.{function.name}.main").app.api_doc
+        spec = importlib.import_module(f"functions.{function.name}.app").create_app().api_doc
         for path, item in spec.get("paths", {}).items():
             if owner_of(path) is function:
                 document["paths"][path] = item

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Function:
-    name: str  # functions/<name>/main.py, whose entry point is also called <name>
+    name: str  # functions/<name>/main.py, whose entry point is also called <name>; app.py has create_app()
     extra: str | None  # the optional dependency group its image installs
     prefixes: tuple[str, ...]  # public path prefixes it owns; empty for task and cron targets
 

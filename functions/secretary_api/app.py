@@ -1,15 +1,21 @@
 """Builds the secretary API's app from its route modules."""
 
+from functools import cache
+
 from flask_openapi3 import OpenAPI
 
 from functions.secretary_api import auth_routes, system_routes, users_routes
+from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
 
 
+@cache
 def create_app() -> OpenAPI:
+    """The function's app, built once per process (functions-framework and the OpenAPI merge share it)."""
     get_settings().require("jwt_secret_key")
     app = create_api(__name__, "clinicbot secretary API")
+    install_auth(app)
     for module in (system_routes, auth_routes, users_routes):
         app.register_api(module.api)
     app.register_blueprint(system_routes.docs)

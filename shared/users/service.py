@@ -41,9 +41,10 @@ def _count_failure(store: redis.Redis, email: str) -> None:
     settings = get_settings()
     failures_key, lock_key = _login_keys(email)
     with store.pipeline() as pipe:
+        # The window starts at the first failure (SET NX EX works on Redis 6, unlike EXPIRE NX); INCR keeps the TTL.
+        pipe.set(failures_key, 0, ex=settings.login_failure_window_seconds, nx=True)
         pipe.incr(failures_key)
-        pipe.expire(failures_key, settings.login_failure_window_seconds, nx=True)
-        failures, _ = pipe.execute()
+        _, failures = pipe.execute()
     if failures >= settings.login_max_failures:
         with store.pipeline() as pipe:
             pipe.set(lock_key, 1, ex=settings.login_lockout_seconds)

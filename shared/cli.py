@@ -1,0 +1,104 @@
+"""The `clinicbot` command: the local stack and operations."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import secrets
+import sys
+from pathlib import Path
+
+from shared.errors import ClinicbotError, ConfigurationError
+
+
+def _local(args: argparse.Namespace) -> int:
+    from local.stack import run_local_stack
+
+    return run_local_stack(args.port, args.host, Path(args.data_dir))
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from shared.migrate import downgrade_database, upgrade_database
+
+    (downgrade_database if args.down else upgrade_database)(revision=args.revision)
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from shared.config import get_settings
+    from shared.db import session_scope
+    from shared.users.service import ensure_admin
+
+    settings = get_settings()
+    password = args.password or (
+        settings.clinicbot_admin_password.get_secret_value() if settings.clinicbot_admin_password else None
+    )
+    generated = False
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("Password for the new ADMIN (8+ characters): ")
+    if password is None:
+        password, generated = secrets.token_urlsafe(12), True
+    with session_scope() as session:
+        user, created = ensure_admin(session, args.email, args.name, password)
+    if not created:
+        print(f"{user.email} already exists; nothing changed")
+        return 1
+    print(f"created ADMIN {user.email}" + (f" with password {password}" if generated else ""))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from shared.openapi import build_openapi_document
+
+    text = json.dumps(build_openapi_document(), indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clinicbot", description="clinicbot: local stack and operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the whole stack on this machine")
+    local.add_argument("--port", type=int, default=8080)
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--data-dir", default=".local", help="where embedded Postgres and Redis keep data")
+    local.set_defaults(handler=_local)
+
+    migrate = commands.add_parser("migrate", help="apply migrations (or --down to a revision)")
+    migrate.add_argument("--revision", default=None)
+    migrate.add_argument("--down", action="store_true")
+    migrate.set_defaults(handler=_migrate)
+
+    admin = commands.add_parser("create-admin", help="create an ADMIN user")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrador")
+    admin.add_argument("--password", help="default: CLINICBOT_ADMIN_PASSWORD, a prompt, or a generated one")
+    admin.set_defaults(handler=_create_admin)
+
+    openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
+    openapi.add_argument("--output")
+    openapi.set_defaults(handler=_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "migrate" and args.revision is None:
+        args.revision = "base" if args.down else "head"
+    try:
+        return args.handler(args)
+    except ConfigurationError as exc:
+        print(f"clinicbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ClinicbotError as exc:
+        print(f"clinicbot: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Test backends: a throwaway database and Redis namespace, on DATABASE_URL / REDIS_URL when given,
+otherwise on embedded servers started for this run. Everything is dropped at the end."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import functions_framework
+import pg8000.native
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from local.servers import EmbeddedPostgres, EmbeddedRedis
+from shared.cache import close_redis, get_redis
+from shared.config import BootstrapSettings, apply_environment
+from shared.db import dispose_engines, session_scope
+from shared.migrate import PROJECT_ROOT, upgrade_database
+from shared.tables import metadata
+from shared.users.models import Role, User
+from shared.users.schemas import UserCreate
+from shared.users.service import create_user
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass(frozen=True)
+class Backends:
+    server_url: str  # the Postgres server, on its maintenance database
+    database_url: str  # this run's throwaway database
+    redis_url: str
+    redis_namespace: str
+
+
+def _admin_connection(url: str) -> pg8000.native.Connection:
+    parts = make_url(url)
+    return pg8000.native.Connection(parts.username or "postgres", host=parts.host, port=parts.port or 5432,
+                                    password=parts.password, database=parts.database or "postgres")  # fmt: skip
+
+
+def create_database(server_url: str, name: str) -> str:
+    connection = _admin_connection(server_url)
+    connection.run(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    connection = _admin_connection(server_url)
+    connection.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
+
+
+def _scratch_dir() -> Path:
+    # Not pytest's tmp_path: its 0700 parents would shut out the unprivileged user Postgres runs as under root.
+    folder = Path(tempfile.mkdtemp(prefix="clinicbot-test-"))
+    folder.chmod(0o755)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[Backends]:
+    bootstrap = BootstrapSettings()
+    with ExitStack() as cleanup:
+        server_url, redis_url = bootstrap.database_url, bootstrap.redis_url
+        if not server_url:
+            postgres = EmbeddedPostgres(_scratch_dir() / "postgres", durable=False)
+            server_url = postgres.start()
+            cleanup.callback(postgres.stop)
+        if not redis_url:
+            redis_server = EmbeddedRedis(_scratch_dir() / "redis", durable=False)
+            redis_url = redis_server.start()
+            cleanup.callback(redis_server.stop)
+        name = f"clinicbot_test_{uuid.uuid4().hex[:12]}"
+        database_url = create_database(server_url, name)
+        cleanup.callback(drop_database, server_url, name)
+        found = Backends(server_url, database_url, redis_url, f"clinicbot-test-{uuid.uuid4().hex[:12]}")
+        apply_environment({
+            "ENVIRONMENT": "local",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "REDIS_NAMESPACE": found.redis_namespace,
+            "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+            "WAHA_URL": "http://127.0.0.1:9",  # nothing listens there: WAHA is reported down at once
+        })  # fmt: skip
+        upgrade_database()
+        yield found
+        dispose_engines()
+        _delete_namespace(found.redis_namespace)
+        close_redis()
+
+
+def _delete_namespace(namespace: str) -> None:
+    store = get_redis()
+    keys = list(store.scan_iter(match=f"{namespace}:*", count=500))
+    if keys:
+        store.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the backends starts from empty tables and an empty Redis namespace."""
+    if "backends" not in request.fixturenames:
+        yield
+        return
+    backends = request.getfixturevalue("backends")
+    yield
+    with session_scope() as session:
+        tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+        session.execute(text(f"TRUNCATE {tables} CASCADE"))
+    _delete_namespace(backends.redis_namespace)
+
+
+@pytest.fixture(scope="session")
+def secretary_api(backends: Backends):
+    app = functions_framework.create_app("secretary_api", str(PROJECT_ROOT / "functions/secretary_api/main.py"))
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(backends: Backends):
+    def make(role: Role = Role.USER, email: str | None = None, password: str = PASSWORD) -> User:
+        email = email or f"{role.value.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        with session_scope() as session:
+            return create_user(session, UserCreate(email=email, full_name="Test " + role.value, password=password,
+                                                   role=role), actor=None)  # fmt: skip
+
+    return make
+
+
+@pytest.fixture
+def login(secretary_api):
+    """Log a user in through the API and return the token pair."""
+
+    def do_login(user: User, password: str = PASSWORD) -> dict:
+        response = secretary_api.post("/api/v1/auth/login", json={"email": user.email, "password": password})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    return do_login
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

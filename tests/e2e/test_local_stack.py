@@ -136,10 +136,11 @@ def test_embedded_servers_from_nothing():
 def test_with_the_machines_database_and_redis(backends):
     name = f"clinicbot_e2e_{uuid.uuid4().hex[:10]}"
     database_url = create_database(backends.server_url, name)
+    namespace = f"{backends.redis_namespace}:e2e"  # inside the run's namespace, which the suite deletes
     environment = _clean_environment(
         DATABASE_URL=database_url,
         REDIS_URL=backends.redis_url,
-        REDIS_NAMESPACE=f"clinicbot-e2e-{uuid.uuid4().hex[:8]}",
+        REDIS_NAMESPACE=namespace,
         CLINICBOT_ADMIN_EMAIL="dona@example.com",
         CLINICBOT_ADMIN_PASSWORD="senha-da-dona-1",
     )

@@ -4,6 +4,7 @@ otherwise on embedded servers started for this run. Everything is dropped at the
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -57,10 +58,12 @@ def drop_database(server_url: str, name: str) -> None:
     connection.close()
 
 
-def _scratch_dir() -> Path:
-    # Not pytest's tmp_path: its 0700 parents would shut out the unprivileged user Postgres runs as under root.
-    folder = Path(tempfile.mkdtemp(prefix="clinicbot-test-"))
+def scratch_dir(cleanup: ExitStack, prefix: str = "clinicbot-test-") -> Path:
+    """A folder removed when `cleanup` closes. Not pytest's tmp_path: its 0700 parents would shut out the
+    unprivileged user that Postgres runs as under root."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(0o755)
+    cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 
@@ -70,11 +73,11 @@ def backends() -> Iterator[Backends]:
     with ExitStack() as cleanup:
         server_url, redis_url = bootstrap.database_url, bootstrap.redis_url
         if not server_url:
-            postgres = EmbeddedPostgres(_scratch_dir() / "postgres", durable=False)
+            postgres = EmbeddedPostgres(scratch_dir(cleanup) / "postgres", durable=False)
             server_url = postgres.start()
             cleanup.callback(postgres.stop)
         if not redis_url:
-            redis_server = EmbeddedRedis(_scratch_dir() / "redis", durable=False)
+            redis_server = EmbeddedRedis(scratch_dir(cleanup) / "redis", durable=False)
             redis_url = redis_server.start()
             cleanup.callback(redis_server.stop)
         name = f"clinicbot_test_{uuid.uuid4().hex[:12]}"

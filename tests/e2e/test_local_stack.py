@@ -7,10 +7,11 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import psutil
 import pytest
 
 from local.servers import free_port
-from tests.conftest import PASSWORD, create_database, drop_database
+from tests.conftest import PASSWORD, create_database, drop_database, scratch_dir
 
 pytestmark = pytest.mark.e2e
 CLINICBOT = str(Path(sys.executable).parent / "clinicbot")
@@ -68,10 +69,10 @@ def _clean_environment(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in STRIPPED} | extra
 
 
-def _scratch() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="clinicbot-e2e-"))
-    folder.chmod(0o755)
-    return folder / "data"
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    with ExitStack() as cleanup:
+        yield scratch_dir(cleanup, prefix="clinicbot-e2e-") / "data"
 
 
 def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
@@ -117,8 +118,8 @@ def _restart_keeps_users(data_dir: Path, environment: dict[str, str], secretary:
     assert leftovers == [], leftovers
 
 
-def test_embedded_servers_from_nothing():
-    data_dir, environment = _scratch(), _clean_environment()
+def test_embedded_servers_from_nothing(data_dir):
+    environment = _clean_environment()
     stack = RunningStack(data_dir, environment)
     try:
         seconds = stack.wait_healthy(within=60)
@@ -133,7 +134,7 @@ def test_embedded_servers_from_nothing():
     _restart_keeps_users(data_dir, environment, secretary)
 
 
-def test_with_the_machines_database_and_redis(backends):
+def test_with_the_machines_database_and_redis(backends, data_dir):
     name = f"clinicbot_e2e_{uuid.uuid4().hex[:10]}"
     database_url = create_database(backends.server_url, name)
     namespace = f"{backends.redis_namespace}:e2e"  # inside the run's namespace, which the suite deletes
@@ -144,7 +145,6 @@ def test_with_the_machines_database_and_redis(backends):
         CLINICBOT_ADMIN_EMAIL="dona@example.com",
         CLINICBOT_ADMIN_PASSWORD="senha-da-dona-1",
     )
-    data_dir = _scratch()
     try:
         stack = RunningStack(data_dir, environment)
         try:

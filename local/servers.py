@@ -17,6 +17,7 @@ import socket
 import stat
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pg8000.native
@@ -58,6 +59,23 @@ def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: 
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(5)
+
+
+def wait_until_ready(
+    process: subprocess.Popen, name: str, timeout: float, log: Path, probe: Callable[[], object]
+) -> None:
+    """Poll `probe` until it stops raising; fail with the log's tail if the server exits or stays silent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise EmbeddedServerError(f"embedded {name} exited at start:\n{tail}")
+        try:
+            probe()
+            return
+        except Exception:  # not accepting connections yet
+            time.sleep(0.1)
+    raise EmbeddedServerError(f"embedded {name} did not answer within {timeout:g} s")
 
 
 def _running_as_root() -> bool:
@@ -133,21 +151,11 @@ class EmbeddedPostgres:
             **self._run_as(),
         )  # fmt: skip
         log.close()
-        self._wait_ready(timeout)
+        wait_until_ready(
+            self.process, "Postgres", timeout, self.data_dir.parent / "postgres.log",
+            lambda: pg8000.native.Connection("postgres", host="127.0.0.1", port=self.port, timeout=2).close(),
+        )  # fmt: skip
         return f"postgresql+pg8000://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log_tail = (self.data_dir.parent / "postgres.log").read_text(errors="replace")[-2000:]
-                raise EmbeddedServerError(f"embedded Postgres exited at start:\n{log_tail}")
-            try:
-                pg8000.native.Connection("postgres", host="127.0.0.1", port=self.port, timeout=2).close()
-                return
-            except Exception:  # not accepting connections yet
-                time.sleep(0.2)
-        raise EmbeddedServerError(f"embedded Postgres did not accept connections within {timeout:g} s")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -174,16 +182,9 @@ class EmbeddedRedis:
             preexec_fn=die_with_parent,
         )  # fmt: skip
         url = f"redis://127.0.0.1:{self.port}/0"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise EmbeddedServerError(f"embedded Redis exited at start; see {self.data_dir / 'redis.log'}")
-            try:
-                redis.Redis.from_url(url, socket_timeout=1).ping()
-                return url
-            except redis.RedisError:
-                time.sleep(0.1)
-        raise EmbeddedServerError(f"embedded Redis did not answer within {timeout:g} s")
+        wait_until_ready(self.process, "Redis", timeout, self.data_dir / "redis.log",
+                         lambda: redis.Redis.from_url(url, socket_timeout=1).ping())  # fmt: skip
+        return url
 
     def stop(self) -> None:
         if self.process is not None:

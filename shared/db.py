@@ -35,11 +35,12 @@ def utcnow() -> datetime:
 
 UUIDPk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=uuid.uuid4)]
 CreatedAt = Annotated[datetime, mapped_column(server_default=func.now(), default=utcnow)]
+UpdatedAt = Annotated[datetime, mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)]
 
 
 class Timestamps:
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[UpdatedAt]
 
 
 _engines: dict[str, Engine] = {}
@@ -64,9 +65,9 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope() -> Iterator[Session]:
     """A unit of work: commits when the block succeeds, rolls back when it raises, always closes."""
-    engine = get_engine(url)
+    engine = get_engine()
     if engine not in _sessions:
         _sessions[engine] = sessionmaker(bind=engine, expire_on_commit=False)
     session = _sessions[engine]()

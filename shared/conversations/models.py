@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.db import Base, CreatedAt, Timestamps, UUIDPk, pg_enum, utcnow
+from shared.db import Base, CreatedAt, Timestamps, UpdatedAt, UUIDPk, pg_enum
 
 
 class ConversationStatus(enum.StrEnum):
@@ -142,6 +142,6 @@ class ConversationContext(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     intent_detected: Mapped[bool] = mapped_column(default=False, server_default=text("false"), index=True)
     intent_type: Mapped[str | None] = mapped_column(String(32))
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[UpdatedAt]
 
     conversation: Mapped[Conversation] = relationship(back_populates="context")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pg8000.native
 import redis
+from sqlalchemy.engine import make_url
 
 UNPRIVILEGED_USER = "nobody"
 _PR_SET_PDEATHSIG = 1
@@ -92,6 +93,31 @@ def _check_traversable(path: Path, user: pwd.struct_passwd) -> None:
             f"(mode {stat.filemode(info.st_mode)}). Run as a normal user, keep the checkout in a folder others "
             "can traverse, or set DATABASE_URL to a Postgres you run yourself."
         )
+
+
+def _maintenance_connection(server_url: str) -> pg8000.native.Connection:
+    url = make_url(server_url)
+    return pg8000.native.Connection(url.username or "postgres", host=url.host, port=url.port or 5432,
+                                    password=url.password, database=url.database or "postgres")  # fmt: skip
+
+
+def create_database(server_url: str, name: str, *, exist_ok: bool = False) -> str:
+    """Create database `name` on the server at `server_url` and return its URL."""
+    connection = _maintenance_connection(server_url)
+    try:
+        if not (exist_ok and connection.run("SELECT 1 FROM pg_database WHERE datname = :name", name=name)):
+            connection.run(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    connection = _maintenance_connection(server_url)
+    try:
+        connection.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        connection.close()
 
 
 class EmbeddedPostgres:

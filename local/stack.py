@@ -15,10 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pg8000.native
-from sqlalchemy.engine import make_url
 
-from local.servers import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
+from local.servers import EmbeddedPostgres, EmbeddedRedis, create_database, die_with_parent, stop_process
 from shared.config import BootstrapSettings, apply_environment, environment_snapshot
 from shared.db import dispose_engines, session_scope
 from shared.migrate import PROJECT_ROOT, upgrade_database
@@ -38,18 +36,6 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 def say(message: str) -> None:
     print(f"[clinicbot] {message}", flush=True)
-
-
-def _ensure_database(server_url: str, name: str) -> str:
-    url = make_url(server_url)
-    connection = pg8000.native.Connection(url.username or "postgres", host=url.host, port=url.port or 5432,
-                                          password=url.password, database=url.database or "postgres")  # fmt: skip
-    try:
-        if not connection.run("SELECT 1 FROM pg_database WHERE datname = :name", name=name):
-            connection.run(f'CREATE DATABASE "{name}"')
-    finally:
-        connection.close()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _jwt_secret(bootstrap: BootstrapSettings, data_dir: Path) -> str:
@@ -88,7 +74,7 @@ class LocalStack:
             return bootstrap.database_url
         server = EmbeddedPostgres(self.data_dir / "postgres")
         self.servers.append(server)
-        url = _ensure_database(server.start(), LOCAL_DATABASE)
+        url = create_database(server.start(), LOCAL_DATABASE, exist_ok=True)
         self.where.append(("postgres", f"embedded, 127.0.0.1:{server.port}, data in {server.data_dir}"))
         return url
 

@@ -12,7 +12,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import jwt
@@ -137,7 +137,7 @@ def authenticate_request() -> Principal:
         role=role,
         jti=claims["jti"],
         family_id=claims["fam"],
-        expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
+        expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
         ip=client_ip(),
         request_id=g.get("request_id"),
     )

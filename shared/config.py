@@ -31,13 +31,15 @@ PLACEHOLDER_SECRETS = frozenset(
         "test",
     }
 )
+# Environment variables, then `.env`; names are case-insensitive and an empty value means "unset".
+ENVIRONMENT_SOURCE = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
+)
 SECRET_FIELDS = ("jwt_secret_key", "google_api_key", "waha_api_key", "waha_webhook_hmac_key")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
-    )
+    model_config = ENVIRONMENT_SOURCE
 
     # Runtime mode: `local` (developer machine, tests) tolerates placeholder secrets; `production` does not.
     environment: Literal["local", "production"] = "production"
@@ -170,9 +172,7 @@ def get_settings() -> Settings:
 class BootstrapSettings(BaseSettings):
     """What the local stack and the test suite read before they can build full Settings (all optional)."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
-    )
+    model_config = ENVIRONMENT_SOURCE
 
     database_url: str | None = None
     redis_url: str | None = None

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import functions_framework
-import pg8000.native
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from local.servers import EmbeddedPostgres, EmbeddedRedis
+from local.servers import EmbeddedPostgres, EmbeddedRedis, create_database, drop_database
 from shared.cache import close_redis, get_redis
 from shared.config import BootstrapSettings, apply_environment
 from shared.db import dispose_engines, session_scope
@@ -37,25 +35,6 @@ class Backends:
     database_url: str  # this run's throwaway database
     redis_url: str
     redis_namespace: str
-
-
-def _admin_connection(url: str) -> pg8000.native.Connection:
-    parts = make_url(url)
-    return pg8000.native.Connection(parts.username or "postgres", host=parts.host, port=parts.port or 5432,
-                                    password=parts.password, database=parts.database or "postgres")  # fmt: skip
-
-
-def create_database(server_url: str, name: str) -> str:
-    connection = _admin_connection(server_url)
-    connection.run(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(server_url: str, name: str) -> None:
-    connection = _admin_connection(server_url)
-    connection.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
 
 
 def scratch_dir(cleanup: ExitStack, prefix: str = "clinicbot-test-") -> Path:

@@ -18,8 +18,8 @@ import httpx
 import psutil
 import pytest
 
-from local.servers import free_port
-from tests.conftest import PASSWORD, create_database, drop_database, scratch_dir
+from local.servers import create_database, drop_database, free_port
+from tests.conftest import PASSWORD, scratch_dir
 
 pytestmark = pytest.mark.e2e
 CLINICBOT = str(Path(sys.executable).parent / "clinicbot")

@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool, text
 
+from local.servers import create_database, drop_database
 from shared.migrate import downgrade_database, upgrade_database
 from shared.tables import metadata
-from tests.conftest import create_database, drop_database
 
 
 @pytest.fixture

@@ -35,7 +35,14 @@ PLACEHOLDER_SECRETS = frozenset(
 ENVIRONMENT_SOURCE = SettingsConfigDict(
     env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
 )
-SECRET_FIELDS = ("jwt_secret_key", "google_api_key", "waha_api_key", "waha_webhook_hmac_key")
+SECRET_FIELDS = (
+    "jwt_secret_key",
+    "google_api_key",
+    "waha_api_key",
+    "waha_webhook_hmac_key",
+    "task_auth_secret",
+    "media_s3_secret_access_key",
+)
 
 
 class Settings(BaseSettings):
@@ -69,6 +76,23 @@ class Settings(BaseSettings):
     waha_webhook_hmac_key: SecretStr | None = None
     waha_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Webhook intake. WAHA's X-Webhook-Timestamp (ms) must be within this many seconds of our clock.
+    webhook_timestamp_tolerance_seconds: int = Field(default=300, ge=1)
+    # Requests per minute accepted from one source address before 429 (WAHA retries later).
+    webhook_rate_limit_per_source: int = Field(default=60_000, ge=1)
+    # Inbound messages per minute per chat that may start bot turns (card 044); the excess is stored only.
+    chat_message_limit_per_minute: int = Field(default=100, ge=1)
+
+    # Media store for downloaded WhatsApp media: `local` folder or an S3-compatible bucket.
+    media_store: Literal["local", "s3"] = "local"
+    media_dir: str = "./data/media"
+    media_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
+    media_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+
     # ChromaDB (card 008).
     chroma_persist_dir: str = "./data/chroma"
     chroma_collection_name: str = "conversations"
@@ -96,6 +120,14 @@ class Settings(BaseSettings):
     task_target_base_url: str | None = None
     task_service_account_email: str | None = None
     cloud_tasks_emulator_host: str | None = None
+    # Shared secret that task targets require when OIDC is not used (local stack, Cloud Tasks emulator).
+    task_auth_secret: SecretStr | None = None
+    # Audience expected in Cloud Tasks' OIDC token; defaults to the target URL.
+    task_oidc_audience: str | None = None
+    # Attempts before a task lands in failed_tasks (match the Cloud Tasks queue's max attempts).
+    task_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Inbound messages not processed after this many seconds are re-enqueued by `clinicbot sweep`.
+    sweep_after_seconds: int = Field(default=120, ge=1)
 
     # First admin, used by `clinicbot local` and `clinicbot create-admin` when given.
     clinicbot_admin_email: str | None = None

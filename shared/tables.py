@@ -7,6 +7,7 @@ from shared.conversations import models as conversations_models
 from shared.db import Base
 from shared.leads import models as leads_models
 from shared.notifications import models as notifications_models
+from shared.tasks import models as tasks_models
 from shared.templates import models as templates_models
 from shared.users import models as users_models
 from shared.whatsapp import models as whatsapp_models
@@ -21,6 +22,7 @@ __all__ = [
     "leads_models",
     "metadata",
     "notifications_models",
+    "tasks_models",
     "templates_models",
     "users_models",
     "whatsapp_models",

@@ -59,6 +59,19 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from shared.conversations.sweep import sweep_unprocessed
+    from shared.queue import get_task_queue
+
+    result = sweep_unprocessed(args.older_than)
+    queue = get_task_queue()
+    if hasattr(queue, "join"):  # the in-process queue runs the turns in this process: wait for them
+        queue.join(timeout=args.wait)
+    print(f"{result.messages} unprocessed message(s) in {result.conversations} conversation(s); "
+          f"{result.enqueued} turn(s) enqueued")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinicbot", description="clinicbot: local stack and operations")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="Administrador")
     admin.add_argument("--password", help="default: CLINICBOT_ADMIN_PASSWORD, a prompt, or a generated one")
     admin.set_defaults(handler=_create_admin)
+
+    sweep = commands.add_parser("sweep", help="re-enqueue turns for inbound messages nobody processed")
+    sweep.add_argument("--older-than", type=int, default=None, help="seconds (default: SWEEP_AFTER_SECONDS)")
+    sweep.add_argument("--wait", type=float, default=60.0, help="in-process queue: seconds to wait for the turns")
+    sweep.set_defaults(handler=_sweep)
 
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output")

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     task_oidc_audience: str | None = None
     # Attempts before a task lands in failed_tasks (match the Cloud Tasks queue's max attempts).
     task_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Exponential backoff between attempts (the in-process queue; match the Cloud Tasks queue's retry config).
+    task_min_backoff_seconds: float = Field(default=1.0, gt=0)
+    task_max_backoff_seconds: float = Field(default=60.0, gt=0)
     # Inbound messages not processed after this many seconds are re-enqueued by `clinicbot sweep`.
     sweep_after_seconds: int = Field(default=120, ge=1)
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_openapi3 import Info, OpenAPI
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -115,6 +116,16 @@ def _http_error(exc: HTTPException) -> Response:
     return problem_response(status, exc.name, detail, slug, headers=headers, instance=request.path)
 
 
+def _database_error(exc: DBAPIError) -> Response:
+    # A lost or refused connection is the database being down: 503 tells callers (WAHA, Cloud Tasks) to
+    # retry. Any other database error is a bug and stays a 500.
+    if not (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated):
+        return _unexpected_error(exc)
+    log.error("database unavailable: %s", type(exc.orig).__name__, extra={"path": request.path})
+    return problem_response(503, "Service Unavailable", "The database is unavailable; retry later.", "unavailable",
+                            headers={"Retry-After": "5"}, instance=request.path)  # fmt: skip
+
+
 def _unexpected_error(exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.path})
     return problem_response(
@@ -132,6 +143,9 @@ def _start_request() -> None:
     g.request_id = request_id
     g.started = time.perf_counter()
     request_id_var.set(request_id)
+
+
+def _refuse_malformed_json() -> None:
     if request.method in ("POST", "PUT", "PATCH") and request.is_json and request.content_length:
         try:
             json.loads(request.get_data(cache=True))
@@ -155,8 +169,12 @@ def _finish_request(response: Response) -> Response:
     return response
 
 
-def create_api(import_name: str, title: str) -> OpenAPI:
-    """An OpenAPI app with clinicbot's error bodies, request ids, logging and JWT security scheme."""
+def create_api(import_name: str, title: str, *, check_json: bool = True) -> OpenAPI:
+    """An OpenAPI app with clinicbot's error bodies, request ids, logging and JWT security scheme.
+
+    `check_json=False` leaves malformed JSON to the routes (the webhook intake validates the raw bytes
+    itself and answers 422 for any body it cannot use).
+    """
     settings = get_settings()
     configure_logging(settings.log_level, settings.secret_values)
     app = OpenAPI(
@@ -170,9 +188,12 @@ def create_api(import_name: str, title: str) -> OpenAPI:
     )
     app.json.sort_keys = False
     app.before_request(_start_request)
+    if check_json:
+        app.before_request(_refuse_malformed_json)
     app.after_request(_finish_request)
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
 

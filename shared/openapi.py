@@ -26,7 +26,7 @@ def build_openapi_document() -> dict[str, Any]:
         "tags": [],
     }
     for function in FUNCTIONS:
-        if not function.prefixes:
+        if not function.public:
             continue
         spec = importlib.import_module(f"functions.{function.name}.app").create_app().api_doc
         for path, item in spec.get("paths", {}).items():

@@ -13,14 +13,32 @@ from dataclasses import dataclass
 class Function:
     name: str  # functions/<name>/main.py, whose entry point is also called <name>; app.py has create_app()
     extra: str | None  # the optional dependency group its image installs
-    prefixes: tuple[str, ...]  # public path prefixes it owns; empty for task and cron targets
+    prefixes: tuple[str, ...]  # path prefixes it owns
+    public: bool = True  # False for task targets: reached by the queue (authenticated), not in the API docs
 
     @property
     def source(self) -> str:
         return f"functions/{self.name}/main.py"
 
 
-FUNCTIONS: tuple[Function, ...] = (Function("secretary_api", "api", ("/api/v1",)),)
+TASKS_PREFIX = "/tasks"
+
+
+def task_path(name: str) -> str:
+    """Where the task queue delivers the tasks of target function `name` (gateway, ingress and in-process alike)."""
+    return f"{TASKS_PREFIX}/{name}"
+
+
+def task_target(name: str, extra: str | None) -> Function:
+    """The routing entry of a task target: it owns /tasks/<name> and is reached only by the queue."""
+    return Function(name, extra, (task_path(name),), public=False)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function("secretary_api", "api", ("/api/v1",)),
+    Function("webhook_intake", "intake", ("/api/v1/webhooks",)),
+    task_target("message_processor", "processor"),
+)
 
 
 def owner_of(path: str) -> Function | None:

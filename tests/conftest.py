@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import functions_framework
+import httpx
 import pytest
 from sqlalchemy import text
 
 from local.servers import EmbeddedPostgres, EmbeddedRedis, create_database, drop_database
 from shared.cache import close_redis, get_redis
-from shared.config import BootstrapSettings, apply_environment
+from shared.config import BootstrapSettings, apply_environment, get_settings
 from shared.db import dispose_engines, session_scope
 from shared.migrate import PROJECT_ROOT, upgrade_database
 from shared.tables import metadata
@@ -70,6 +71,8 @@ def backends() -> Iterator[Backends]:
             "REDIS_NAMESPACE": found.redis_namespace,
             "JWT_SECRET_KEY": secrets.token_urlsafe(48),
             "WAHA_URL": "http://127.0.0.1:9",  # nothing listens there: WAHA is reported down at once
+            "TASK_MIN_BACKOFF_SECONDS": "0.01",  # in-process tasks retry at once, so tests never wait on them
+            "TASK_MAX_BACKOFF_SECONDS": "0.05",
         })  # fmt: skip
         upgrade_database()
         yield found
@@ -97,6 +100,28 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
         session.execute(text(f"TRUNCATE {tables} CASCADE"))
     _delete_namespace(backends.redis_namespace)
+
+
+@pytest.fixture(scope="session")
+def waha_emulator(backends: Backends):
+    """A WAHA emulator in this process (its session already WORKING), for tests that need WAHA to answer."""
+    from local.waha_emulator import EmulatorServer
+
+    server = EmulatorServer("127.0.0.1", 0, api_key="test-waha-key", auto_scan_delay=0.0, ack_delay=0.0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_waha(waha_emulator, monkeypatch):
+    """Point WAHA_URL / WAHA_API_KEY at the emulator for one test; its outbox starts empty."""
+    monkeypatch.setenv("WAHA_URL", waha_emulator.url)
+    monkeypatch.setenv("WAHA_API_KEY", "test-waha-key")
+    get_settings.cache_clear()
+    httpx.delete(f"{waha_emulator.url}/_emulator/outbound", timeout=5)
+    yield waha_emulator
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

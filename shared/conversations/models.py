@@ -112,16 +112,31 @@ class ConversationMessage(Base):
     location_name: Mapped[str | None] = mapped_column(String(255))
     location_address: Mapped[str | None] = mapped_column(Text)
     waha_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Idempotency key of an outbound message: it is stored under this key before it is sent, so a retried
+    # task finds it instead of sending it again.
+    client_ref: Mapped[str | None] = mapped_column(String(128), unique=True)
     ack: Mapped[DeliveryAck | None] = mapped_column(pg_enum(DeliveryAck, "delivery_ack"))
     ack_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_timestamp: Mapped[datetime | None]
+    # Inbound only: when a bot turn (or a decision not to run one) dealt with it. `clinicbot sweep`
+    # re-enqueues messages that stay unprocessed, so nothing waits forever on a lost task.
+    processed_at: Mapped[datetime | None]
+    processing_note: Mapped[str | None] = mapped_column(String(32))
+    edited_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    patient_reaction: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[CreatedAt] = mapped_column(index=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
     __table_args__ = (
         Index("ix_conversation_messages_conversation_id_created_at", "conversation_id", "created_at"),
+        Index(
+            "ix_conversation_messages_unprocessed",
+            "created_at",
+            postgresql_where=text("direction = 'INBOUND' AND processed_at IS NULL"),
+        ),
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         CheckConstraint("(direction = 'INBOUND') = (sender_kind = 'PATIENT')", name="patient_messages_are_inbound"),

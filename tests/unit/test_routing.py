@@ -13,3 +13,11 @@ def test_each_function_source_defines_its_entry_point():
     for function in FUNCTIONS:
         source = (PROJECT_ROOT / function.source).read_text()
         assert f"def {function.name}(request)" in source
+
+
+def test_webhooks_belong_to_the_intake_and_tasks_to_their_target():
+    assert owner_of("/api/v1/webhooks/waha").name == "webhook_intake"
+    assert owner_of("/api/v1/webhooks").name == "webhook_intake"
+    assert owner_of("/api/v1/webhooksx").name == "secretary_api"
+    processor = owner_of("/tasks/message_processor")
+    assert processor.name == "message_processor" and not processor.public

@@ -1,0 +1,69 @@
+"""The message processor's task kinds and the use case each one runs."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from shared.conversations.turns import ConversationBusy, run_turn, send_maintenance_notice
+from shared.tasks.target import DiscardTask, RetryLater
+from shared.whatsapp.client import WahaClient
+from shared.whatsapp.media import fetch_media
+
+log = logging.getLogger(__name__)
+
+
+def _uuid(payload: dict[str, Any], name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload[name]))
+    except (KeyError, ValueError):
+        raise DiscardTask(f"payload has no valid {name!r}") from None
+
+
+def process_message(payload: dict[str, Any]) -> None:
+    try:
+        handled = run_turn(_uuid(payload, "conversation_id"))
+    except ConversationBusy:
+        raise RetryLater(3, "another turn of this conversation is running") from None
+    except redis.RedisError as exc:
+        # The turn needs its lock; the sweep re-enqueues the message if every retry fails.
+        raise RetryLater(10, f"redis unavailable: {type(exc).__name__}") from None
+    log.info("turn handled %d message(s)", handled, extra={"conversation_id": payload["conversation_id"]})
+
+
+def fetch_message_media(payload: dict[str, Any]) -> None:
+    outcome = fetch_media(_uuid(payload, "message_id"))
+    log.info("media %s", outcome, extra={"message_id": payload["message_id"]})
+
+
+def maintenance_notice(payload: dict[str, Any]) -> None:
+    send_maintenance_notice(_uuid(payload, "conversation_id"))
+
+
+def restart_session(payload: dict[str, Any]) -> None:
+    name = payload.get("session")
+    if not isinstance(name, str) or not name:
+        raise DiscardTask("payload has no session name")
+    with WahaClient.from_settings() as waha:
+        waha.session = name
+        waha.restart_session()
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "process_message": process_message,
+    "fetch_media": fetch_message_media,
+    "maintenance_notice": maintenance_notice,
+    "restart_session": restart_session,
+}
+
+
+def run_task(payload: dict[str, Any]) -> None:
+    """Run the use case the task's `kind` names; an unknown kind can never succeed."""
+    handler = TASKS.get(payload.get("kind"))
+    if handler is None:
+        raise DiscardTask(f"unknown task kind {payload.get('kind')!r}")
+    handler(payload)

@@ -1,0 +1,160 @@
+"""The webhook intake's use case: store what WAHA tells us, durably and once, then hand work to the queue.
+
+Everything is committed before the caller answers WAHA; tasks are enqueued only after the commit (STYLE 2
+and 4). A failed enqueue is logged, not raised: the message is safe in Postgres and `clinicbot sweep`
+re-enqueues whatever stays unprocessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from shared import rate_limit
+from shared.alerts.models import AlertSeverity
+from shared.alerts.service import raise_alert
+from shared.config import Settings, get_settings
+from shared.conversations import delivery
+from shared.conversations.inbound import (
+    Recorded,
+    mark_processed,
+    record_clinic_phone_message,
+    record_own_send,
+    record_patient_message,
+)
+from shared.db import session_scope
+from shared.queue import TaskQueue, get_task_queue
+from shared.whatsapp.contacts import identify_contact, phone_of, push_name
+from shared.whatsapp.sessions import react_to_session_status, record_session_status
+from shared.whatsapp.webhooks import (
+    AckEvent,
+    EditedEvent,
+    MessageEvent,
+    ReactionEvent,
+    RevokedEvent,
+    SessionStatusEvent,
+    is_patient_chat,
+)
+
+PROCESSOR = "message_processor"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    queue: str
+    payload: dict
+    task_id: str
+
+
+@dataclass
+class Outcome:
+    status: str  # stored | duplicate | ignored | updated
+    tasks: list[Task] = field(default_factory=list)
+
+
+def handle_webhook(event: object, *, queue: TaskQueue | None = None, settings: Settings | None = None) -> Outcome:
+    """Store one webhook event and enqueue the work it starts."""
+    settings = settings or get_settings()
+    match event:
+        case MessageEvent():
+            outcome = receive_message(event, settings)
+        case AckEvent():
+            outcome = _update(lambda s: delivery.apply_ack(s, event.payload.id, event.payload.ack))
+        case RevokedEvent():
+            revoked = event.payload.before.id if event.payload.before else event.payload.revoked_message_id
+            outcome = _update(lambda s: bool(revoked) and delivery.mark_revoked(s, revoked))
+        case EditedEvent():
+            edited = event.payload.edited_message_id or event.payload.id
+            outcome = _update(lambda s: delivery.apply_edit(s, edited, event.payload.body))
+        case ReactionEvent():
+            reaction = event.payload.reaction
+            outcome = _update(lambda s: delivery.apply_reaction(s, reaction.message_id, reaction.text))
+        case SessionStatusEvent():
+            outcome = receive_session_status(event)
+        case _:
+            outcome = Outcome("ignored")
+    enqueue_tasks(outcome.tasks, queue)
+    return outcome
+
+
+def _update(change) -> Outcome:
+    with session_scope() as session:
+        changed = change(session)
+    return Outcome("updated" if changed else "ignored")
+
+
+def receive_message(event: MessageEvent, settings: Settings) -> Outcome:
+    """Store a message of a one-to-one chat; a patient's new message gets its turn (or a reason not to)."""
+    message = event.payload
+    if message.participant or not is_patient_chat(message.chat):
+        return Outcome("ignored")
+    contact = identify_contact(message.chat, message.raw)
+    with session_scope() as session:
+        if message.from_me:
+            recorded = _record_from_clinic(session, message, contact)
+            return Outcome("stored" if recorded.is_new else "duplicate")
+        recorded = record_patient_message(session, message, contact, push_name(message.raw))
+        if not recorded.is_new:
+            return Outcome("duplicate")
+        tasks = _plan_turn(session, recorded, message.id, settings)
+    if message.has_media and message.media and message.media.url:
+        payload = {"kind": "fetch_media", "message_id": str(recorded.message_id)}
+        tasks.append(Task("media", payload, f"media-{message.id}"))
+    return Outcome("stored", tasks)
+
+
+def _record_from_clinic(session, message, contact) -> Recorded:
+    if message.source == "app":
+        return record_clinic_phone_message(session, message, contact)
+    # WAHA before 2024 sent no `source`: an echo we cannot match to our own send was typed on the phone.
+    recorded = record_own_send(session, message, contact, insert_unmatched=message.source == "api")
+    return recorded if recorded is not None else record_clinic_phone_message(session, message, contact)
+
+
+def _plan_turn(session, recorded: Recorded, waha_message_id: str, settings: Settings) -> list[Task]:
+    conversation = str(recorded.conversation_id)
+    if settings.maintenance_mode:
+        mark_processed(session, recorded.message_id, "maintenance")
+        # One notice per conversation and day: the task id de-duplicates it.
+        payload = {"kind": "maintenance_notice", "conversation_id": conversation}
+        return [Task("messages", payload, f"maintenance-{conversation}-{date.today().isoformat()}")]
+    allowance = rate_limit.hit("chat-messages", conversation, settings.chat_message_limit_per_minute)
+    if allowance is not None and not allowance.allowed:
+        mark_processed(session, recorded.message_id, "rate_limited")
+        if rate_limit.first_time("chat-flood-alert", conversation, ttl_seconds=600):
+            raise_alert(session, "chat_rate_limited", AlertSeverity.WARNING,
+                        f"A chat sent more than {allowance.limit} messages in a minute; the bot stopped answering it",
+                        conversation_id=conversation)  # fmt: skip
+        return []
+    payload = {"kind": "process_message", "conversation_id": conversation, "message_id": str(recorded.message_id)}
+    return [Task("messages", payload, f"turn-{waha_message_id}")]
+
+
+def receive_session_status(event: SessionStatusEvent) -> Outcome:
+    """Keep `waha_sessions` in step; a FAILED session gets an alert and a restart attempt."""
+    name, status = event.payload.name, event.payload.status
+    phone = phone_of(event.me.id) if event.me else None
+    with session_scope() as session:
+        previous = record_session_status(session, name, status, phone)
+        restart = react_to_session_status(session, name, status, previous)
+    if not restart:
+        return Outcome("updated")
+    attempt = event.id or str(event.timestamp or date.today().isoformat())
+    return Outcome(
+        "updated", [Task("sessions", {"kind": "restart_session", "session": name}, f"restart-{name}-{attempt}")]
+    )
+
+
+def enqueue_tasks(tasks: list[Task], queue: TaskQueue | None = None) -> int:
+    """Enqueue after the commit; a failure is logged and left to the sweep. Returns how many were enqueued."""
+    enqueued = 0
+    for task in tasks:
+        try:
+            (queue or get_task_queue()).enqueue(task.queue, PROCESSOR, task.payload, task_id=task.task_id)
+            enqueued += 1
+        except Exception:
+            log.exception("could not enqueue %s; the sweep will retry it", task.payload.get("kind"),
+                          extra={"task_id": task.task_id})  # fmt: skip
+    return enqueued

@@ -199,7 +199,7 @@ class EmbeddedRedis:
     def start(self, timeout: float = 15.0) -> str:
         """Start the server and return its URL."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restart keeps the port, so clients reconnect
         persistence = ["--appendonly", "yes"] if self.durable else ["--appendonly", "no"]
         self.process = subprocess.Popen(
             [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),

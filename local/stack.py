@@ -2,7 +2,10 @@
 
 Postgres and Redis come from DATABASE_URL / REDIS_URL when set, otherwise from embedded servers whose data
 lives under the data folder (default `./.local`), so a second start keeps it. Then: migrations, the first
-ADMIN, and every function behind one port. Ctrl-C (SIGINT) or SIGTERM stops every child it started.
+ADMIN, the Cloud Tasks emulator (so tasks take the production code path), every function behind one port,
+and the WAHA emulator on 127.0.0.1:3000 (unless WAHA_URL points at a real WAHA) with its webhook signed and
+aimed at the intake. Secrets the developer did not set (JWT, task secret, WAHA key, webhook HMAC key) are
+generated once and kept in the data folder. Ctrl-C (SIGINT) or SIGTERM stops every child it started.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import time
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
+from local.cloud_tasks_emulator import CloudTasksEmulator
 from local.servers import EmbeddedPostgres, EmbeddedRedis, create_database, die_with_parent, stop_process
 from shared.config import BootstrapSettings, apply_environment, environment_snapshot
 from shared.db import dispose_engines, session_scope
@@ -23,6 +28,7 @@ from shared.migrate import PROJECT_ROOT, upgrade_database
 from shared.users import service as users
 
 LOCAL_DATABASE = "clinicbot"
+LOCAL_PROJECT = "clinicbot-local"
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
@@ -38,10 +44,11 @@ def say(message: str) -> None:
     print(f"[clinicbot] {message}", flush=True)
 
 
-def _jwt_secret(bootstrap: BootstrapSettings, data_dir: Path) -> str:
-    if bootstrap.jwt_secret_key is not None:
-        return bootstrap.jwt_secret_key.get_secret_value()
-    path = data_dir / "jwt-secret"
+def _kept_secret(given: SecretStr | None, data_dir: Path, name: str) -> str:
+    """The developer's value, else one generated on the first start and kept in the data folder."""
+    if given is not None:
+        return given.get_secret_value()
+    path = data_dir / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
@@ -62,11 +69,19 @@ def _ensure_first_admin(bootstrap: BootstrapSettings) -> str:
 
 
 class LocalStack:
-    def __init__(self, port: int, host: str, data_dir: Path) -> None:
+    def __init__(self, port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks") -> None:
         self.port, self.host, self.data_dir = port, host, data_dir.resolve()
+        self.waha_port, self.queue = waha_port, queue
         self.servers: list[EmbeddedPostgres | EmbeddedRedis] = []
         self.gateway: subprocess.Popen | None = None
+        self.waha: subprocess.Popen | None = None
+        self.cloud_tasks: CloudTasksEmulator | None = None
         self.where: list[tuple[str, str]] = []
+        self.environment: dict[str, str] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def _database(self, bootstrap: BootstrapSettings) -> str:
         if bootstrap.database_url:
@@ -88,12 +103,51 @@ class LocalStack:
         self.where.append(("redis", f"embedded, {url}"))
         return url
 
+    @property
+    def environment_file(self) -> Path:
+        return self.data_dir / "stack.env"
+
+    def _write_environment(self) -> None:
+        """What the functions were given, so `clinicbot --env-file` commands reach the same stack."""
+        self.environment_file.write_text("".join(f"{name}={value}\n" for name, value in self.environment.items()))
+        self.environment_file.chmod(0o600)
+
+    def _task_queue(self, bootstrap: BootstrapSettings) -> dict[str, str]:
+        secret = _kept_secret(bootstrap.task_auth_secret, self.data_dir, "task-secret")
+        settings = {"TASK_TARGET_BASE_URL": self.base_url, "TASK_AUTH_SECRET": secret}
+        if self.queue == "inprocess":
+            self.where.append(("tasks", "in-process queue (inside each function)"))
+            return settings | {"TASK_QUEUE_BACKEND": "inprocess"}
+        self.cloud_tasks = CloudTasksEmulator(log_file=self.data_dir / "cloud-tasks-emulator.log")
+        say("starting the Cloud Tasks emulator (downloaded by uv on first use)")
+        host = self.cloud_tasks.start()
+        self.where.append(("tasks", f"Cloud Tasks emulator, {host}, log in {self.cloud_tasks.log_file}"))
+        return settings | {"TASK_QUEUE_BACKEND": "cloudtasks", "CLOUD_TASKS_EMULATOR_HOST": host,
+                           "TASK_QUEUE_PROJECT": LOCAL_PROJECT}  # fmt: skip
+
+    def _waha(self, bootstrap: BootstrapSettings) -> dict[str, str]:
+        webhook_url = f"{self.base_url}/api/v1/webhooks/waha"
+        hmac_key = _kept_secret(bootstrap.waha_webhook_hmac_key, self.data_dir, "waha-webhook-hmac-key")
+        settings = {"WAHA_WEBHOOK_URL": webhook_url, "WAHA_WEBHOOK_HMAC_KEY": hmac_key}
+        if bootstrap.waha_url:
+            self.where.append(("waha", f"WAHA_URL (yours): {bootstrap.waha_url}"))
+            return settings
+        api_key = _kept_secret(bootstrap.waha_api_key, self.data_dir, "waha-api-key")
+        url = f"http://127.0.0.1:{self.waha_port}"
+        self.waha = subprocess.Popen(
+            [sys.executable, "-m", "local.waha_emulator", "--port", str(self.waha_port), "--api-key", api_key,
+             "--webhook-url", webhook_url, "--hmac-key", hmac_key, "--log-level", "WARNING"],
+            cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
+        )  # fmt: skip
+        self.where.append(("waha", f"emulator, {url}  (chat as a patient: {url}/)"))
+        return settings | {"WAHA_URL": url, "WAHA_API_KEY": api_key}
+
     def _start_gateway(self) -> None:
         self.gateway = subprocess.Popen(
             [sys.executable, "-m", "local.gateway", "--host", self.host, "--port", str(self.port)],
             cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
         )  # fmt: skip
-        base = f"http://{self.host}:{self.port}"
+        base = self.base_url
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.gateway.poll() is not None:
@@ -110,36 +164,47 @@ class LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
         bootstrap = BootstrapSettings()
         database_url, redis_url = self._database(bootstrap), self._redis(bootstrap)
-        apply_environment({"ENVIRONMENT": "local", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                           "JWT_SECRET_KEY": _jwt_secret(bootstrap, self.data_dir)})  # fmt: skip
+        self.environment = {"ENVIRONMENT": "local", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                            "JWT_SECRET_KEY": _kept_secret(bootstrap.jwt_secret_key, self.data_dir, "jwt-secret"),
+                            "MEDIA_DIR": str(self.data_dir / "media")}  # fmt: skip
+        apply_environment(self.environment)
         say("applying migrations")
         upgrade_database()
         say(_ensure_first_admin(bootstrap))
         dispose_engines()  # the gateway opens its own connections
+        self.environment |= self._task_queue(bootstrap) | self._waha(bootstrap)
+        apply_environment(self.environment)
+        self._write_environment()
         self._start_gateway()
         for name, where in self.where:
             say(f"{name:9} {where}")
+        say(f"ops       uv run clinicbot --env-file {self.environment_file} sweep   (or any other command)")
         say("ready; Ctrl-C stops everything")
 
     def watch(self) -> None:
         """Block until a signal arrives or a child dies."""
         while True:
-            children = [self.gateway] + [server.process for server in self.servers]
+            children = [self.gateway, self.waha] + [server.process for server in self.servers]
+            children += [self.cloud_tasks.process] if self.cloud_tasks else []
             if any(child is not None and child.poll() is not None for child in children):
                 raise RuntimeError("a child process exited unexpectedly; stopping the stack")
             time.sleep(0.5)
 
     def stop(self) -> None:
+        if self.waha is not None:
+            stop_process(self.waha, signal.SIGTERM, timeout=10)
         if self.gateway is not None:
             stop_process(self.gateway, signal.SIGTERM, timeout=10)
+        if self.cloud_tasks is not None:
+            self.cloud_tasks.stop()
         for server in reversed(self.servers):
             server.stop()
 
 
-def run_local_stack(port: int, host: str, data_dir: Path) -> int:
+def run_local_stack(port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks") -> int:
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
-    stack = LocalStack(port, host, data_dir)
+    stack = LocalStack(port, host, data_dir, waha_port, queue)
     try:
         stack.start()
         stack.watch()

@@ -15,7 +15,7 @@ from shared.errors import ClinicbotError, ConfigurationError
 def _local(args: argparse.Namespace) -> int:
     from local.stack import run_local_stack
 
-    return run_local_stack(args.port, args.host, Path(args.data_dir))
+    return run_local_stack(args.port, args.host, Path(args.data_dir), args.waha_port, args.queue)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -74,12 +74,16 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinicbot", description="clinicbot: local stack and operations")
+    parser.add_argument("--env-file", help="settings to apply first (KEY=VALUE lines; e.g. .local/stack.env)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     local = commands.add_parser("local", help="run the whole stack on this machine")
     local.add_argument("--port", type=int, default=8080)
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--data-dir", default=".local", help="where embedded Postgres and Redis keep data")
+    local.add_argument("--waha-port", type=int, default=3000, help="the WAHA emulator's port (unless WAHA_URL is set)")
+    local.add_argument("--queue", choices=["cloudtasks", "inprocess"], default="cloudtasks",
+                       help="cloudtasks: the Cloud Tasks emulator (production's code path); inprocess: none")
     local.set_defaults(handler=_local)
 
     migrate = commands.add_parser("migrate", help="apply migrations (or --down to a revision)")
@@ -106,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.env_file:
+        from shared.config import load_environment_file
+
+        load_environment_file(args.env_file)
     if args.command == "migrate" and args.revision is None:
         args.revision = "base" if args.down else "head"
     try:

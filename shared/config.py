@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -212,6 +213,10 @@ class BootstrapSettings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     jwt_secret_key: SecretStr | None = None
+    task_auth_secret: SecretStr | None = None
+    waha_url: str | None = None
+    waha_api_key: SecretStr | None = None
+    waha_webhook_hmac_key: SecretStr | None = None
     clinicbot_admin_email: str | None = None
     clinicbot_admin_password: SecretStr | None = None
 
@@ -223,6 +228,16 @@ def apply_environment(values: dict[str, str]) -> None:
     """
     os.environ.update(values)
     get_settings.cache_clear()
+
+
+def load_environment_file(path: str) -> None:
+    """Apply a KEY=VALUE file (e.g. the local stack's `stack.env`) over the environment."""
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            values[name.strip()] = value.strip()
+    apply_environment(values)
 
 
 def environment_snapshot() -> dict[str, str]:

@@ -52,6 +52,10 @@ def get_engine(url: str | None = None) -> Engine:
     settings = get_settings()
     url = url or settings.database_url
     if url not in _engines:
+        # Every model must be mapped before the first flush, or a foreign key to a table that this function
+        # never imported (notifications.lead_id -> leads) cannot be resolved.
+        import shared.tables  # noqa: F401
+
         _engines[url] = create_engine(
             url,
             pool_size=settings.database_pool_size,

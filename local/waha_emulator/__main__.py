@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # each delivery is already logged once, by the emulator
+    logging.getLogger("werkzeug").setLevel(args.log_level.upper())  # werkzeug would log every request at INFO
     server = EmulatorServer(
         args.host, args.port, args.api_key, args.webhook_url, args.hmac_key,
         session=args.session or None, start_session=args.start_session,

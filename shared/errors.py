@@ -10,6 +10,7 @@ ClinicbotError
     ├── Conflict              409  violates uniqueness or a state rule
     ├── ValidationFailed      422  well-formed input with invalid fields (carries field errors)
     ├── TooManyRequests       429  rate limited (carries retry_after seconds)
+    ├── BadGateway            502  a backend we depend on answered, but refused or rejected our request
     └── ServiceUnavailable    503  a backend we depend on is down
 """
 
@@ -85,6 +86,10 @@ class TooManyRequests(AppError):
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = retry_after
+
+
+class BadGateway(AppError):
+    status, title, slug = 502, "Bad Gateway", "bad-gateway"
 
 
 class ServiceUnavailable(AppError):

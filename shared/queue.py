@@ -18,13 +18,16 @@ import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.routing import task_path
 from shared.tasks.models import TaskStatus
 from shared.tasks.records import record_enqueued
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # What every delivery carries, whichever queue sends it (the X-CloudTasks-* names are Cloud Tasks' own).
 QUEUE_NAME_HEADER = "X-CloudTasks-QueueName"
@@ -109,6 +112,15 @@ class TaskQueue(Protocol):
         """Create a task; False when one with that id already exists (a duplicate is a success)."""
         ...
 
+    def prepare(self, session: Session, queue: str, target: str, payload: dict, task_id: str | None = None,
+                delay: float | None = None) -> Task | None:  # fmt: skip
+        """Record a task in the caller's transaction; `submit` it after the commit."""
+        ...
+
+    def submit(self, task: Task) -> bool:
+        """Create a prepared task in the queue."""
+        ...
+
 
 class RecordingTaskQueue(ABC):
     """Both adapters: write our record of the task, then create it in the real queue."""
@@ -128,6 +140,21 @@ class RecordingTaskQueue(ABC):
         if existing is TaskStatus.PENDING and self.names_are_unique:
             return self.create_task(task)
         return False
+
+    def prepare(self, session: Session, queue: str, target: str, payload: dict, task_id: str | None = None,
+                delay: float | None = None) -> Task | None:  # fmt: skip
+        """Record a task inside the caller's unit of work (an outbox row); None when its id exists already.
+
+        Hand what it returns to `submit` after the commit. The record then commits or rolls back with the
+        data the task needs, and the intake pays for one transaction, not two. Should the process die
+        between commit and submit, the record stays PENDING and the sweep catches the message.
+        """
+        task = Task.build(queue, target, payload, task_id, delay)
+        return task if record_enqueued(session, task) is None else None
+
+    def submit(self, task: Task) -> bool:
+        """Create a task recorded by `prepare` (call after the commit)."""
+        return self.create_task(task)
 
     @abstractmethod
     def create_task(self, task: Task) -> bool:

@@ -4,7 +4,7 @@ from functools import cache
 
 from flask_openapi3 import OpenAPI
 
-from functions.secretary_api import auth_routes, system_routes, users_routes
+from functions.secretary_api import auth_routes, queue_routes, system_routes, users_routes, waha_routes
 from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
@@ -16,7 +16,7 @@ def create_app() -> OpenAPI:
     get_settings().require("jwt_secret_key")
     app = create_api(__name__, "clinicbot secretary API")
     install_auth(app)
-    for module in (system_routes, auth_routes, users_routes):
+    for module in (system_routes, auth_routes, users_routes, waha_routes, queue_routes):
         app.register_api(module.api)
     app.register_blueprint(system_routes.docs)
     return app

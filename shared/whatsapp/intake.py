@@ -1,7 +1,8 @@
 """The webhook intake's use case: store what WAHA tells us, durably and once, then hand work to the queue.
 
-Everything is committed before the caller answers WAHA; tasks are enqueued only after the commit (STYLE 2
-and 4). A failed enqueue is logged, not raised: the message is safe in Postgres and `clinicbot sweep`
+Everything is committed before the caller answers WAHA. The tasks a message starts are recorded in the same
+transaction (`TaskQueue.prepare`, an outbox row) and handed to the queue only after the commit (STYLE 2
+and 4). A failed submit is logged, not raised: the message is safe in Postgres and `clinicbot sweep`
 re-enqueues whatever stays unprocessed.
 """
 
@@ -24,7 +25,7 @@ from shared.conversations.inbound import (
     record_patient_message,
 )
 from shared.db import session_scope
-from shared.queue import TaskQueue, get_task_queue
+from shared.queue import Task, TaskQueue, get_task_queue
 from shared.whatsapp.contacts import identify_contact, phone_of, push_name
 from shared.whatsapp.sessions import react_to_session_status, record_session_status
 from shared.whatsapp.webhooks import (
@@ -42,7 +43,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Task:
+class Followup:
+    """Work a stored event starts: one task for the message processor."""
+
     queue: str
     payload: dict
     task_id: str
@@ -51,15 +54,16 @@ class Task:
 @dataclass
 class Outcome:
     status: str  # stored | duplicate | ignored | updated
-    tasks: list[Task] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)  # recorded in the event's transaction, to submit after it
 
 
 def handle_webhook(event: object, *, queue: TaskQueue | None = None, settings: Settings | None = None) -> Outcome:
     """Store one webhook event and enqueue the work it starts."""
     settings = settings or get_settings()
+    queue = queue or get_task_queue()
     match event:
         case MessageEvent():
-            outcome = receive_message(event, settings)
+            outcome = receive_message(event, settings, queue)
         case AckEvent():
             outcome = _update(lambda s: delivery.apply_ack(s, event.payload.id, event.payload.ack))
         case RevokedEvent():
@@ -72,10 +76,10 @@ def handle_webhook(event: object, *, queue: TaskQueue | None = None, settings: S
             reaction = event.payload.reaction
             outcome = _update(lambda s: delivery.apply_reaction(s, reaction.message_id, reaction.text))
         case SessionStatusEvent():
-            outcome = receive_session_status(event)
+            outcome = receive_session_status(event, queue)
         case _:
             outcome = Outcome("ignored")
-    enqueue_tasks(outcome.tasks, queue)
+    submit_tasks(outcome.tasks, queue)
     return outcome
 
 
@@ -85,7 +89,12 @@ def _update(change) -> Outcome:
     return Outcome("updated" if changed else "ignored")
 
 
-def receive_message(event: MessageEvent, settings: Settings) -> Outcome:
+def _prepare(session, queue: TaskQueue, followups: list[Followup]) -> list[Task]:
+    prepared = (queue.prepare(session, f.queue, PROCESSOR, f.payload, task_id=f.task_id) for f in followups)
+    return [task for task in prepared if task is not None]
+
+
+def receive_message(event: MessageEvent, settings: Settings, queue: TaskQueue) -> Outcome:
     """Store a message of a one-to-one chat; a patient's new message gets its turn (or a reason not to)."""
     message = event.payload
     if message.participant or not is_patient_chat(message.chat):
@@ -98,11 +107,11 @@ def receive_message(event: MessageEvent, settings: Settings) -> Outcome:
         recorded = record_patient_message(session, message, contact, push_name(message.raw))
         if not recorded.is_new:
             return Outcome("duplicate")
-        tasks = _plan_turn(session, recorded, message.id, settings)
-    if message.has_media and message.media and message.media.url:
-        payload = {"kind": "fetch_media", "message_id": str(recorded.message_id)}
-        tasks.append(Task("media", payload, f"media-{message.id}"))
-    return Outcome("stored", tasks)
+        followups = _plan_turn(session, recorded, message.id, settings)
+        if message.has_media and message.media and message.media.url:
+            payload = {"kind": "fetch_media", "message_id": str(recorded.message_id)}
+            followups.append(Followup("media", payload, f"media-{message.id}"))
+        return Outcome("stored", _prepare(session, queue, followups))
 
 
 def _record_from_clinic(session, message, contact) -> Recorded:
@@ -113,13 +122,13 @@ def _record_from_clinic(session, message, contact) -> Recorded:
     return recorded if recorded is not None else record_clinic_phone_message(session, message, contact)
 
 
-def _plan_turn(session, recorded: Recorded, waha_message_id: str, settings: Settings) -> list[Task]:
+def _plan_turn(session, recorded: Recorded, waha_message_id: str, settings: Settings) -> list[Followup]:
     conversation = str(recorded.conversation_id)
     if settings.maintenance_mode:
         mark_processed(session, recorded.message_id, "maintenance")
         # One notice per conversation and day: the task id de-duplicates it.
         payload = {"kind": "maintenance_notice", "conversation_id": conversation}
-        return [Task("messages", payload, f"maintenance-{conversation}-{date.today().isoformat()}")]
+        return [Followup("messages", payload, f"maintenance-{conversation}-{date.today().isoformat()}")]
     allowance = rate_limit.hit("chat-messages", conversation, settings.chat_message_limit_per_minute)
     if allowance is not None and not allowance.allowed:
         mark_processed(session, recorded.message_id, "rate_limited")
@@ -129,32 +138,30 @@ def _plan_turn(session, recorded: Recorded, waha_message_id: str, settings: Sett
                         conversation_id=conversation)  # fmt: skip
         return []
     payload = {"kind": "process_message", "conversation_id": conversation, "message_id": str(recorded.message_id)}
-    return [Task("messages", payload, f"turn-{waha_message_id}")]
+    return [Followup("messages", payload, f"turn-{waha_message_id}")]
 
 
-def receive_session_status(event: SessionStatusEvent) -> Outcome:
+def receive_session_status(event: SessionStatusEvent, queue: TaskQueue) -> Outcome:
     """Keep `waha_sessions` in step; a FAILED session gets an alert and a restart attempt."""
     name, status = event.payload.name, event.payload.status
     phone = phone_of(event.me.id) if event.me else None
     with session_scope() as session:
         previous = record_session_status(session, name, status, phone)
-        restart = react_to_session_status(session, name, status, previous)
-    if not restart:
-        return Outcome("updated")
-    attempt = event.id or str(event.timestamp or date.today().isoformat())
-    return Outcome(
-        "updated", [Task("sessions", {"kind": "restart_session", "session": name}, f"restart-{name}-{attempt}")]
-    )
+        if not react_to_session_status(session, name, status, previous):
+            return Outcome("updated")
+        attempt = event.id or str(event.timestamp or date.today().isoformat())
+        restart = Followup("sessions", {"kind": "restart_session", "session": name}, f"restart-{name}-{attempt}")
+        return Outcome("updated", _prepare(session, queue, [restart]))
 
 
-def enqueue_tasks(tasks: list[Task], queue: TaskQueue | None = None) -> int:
-    """Enqueue after the commit; a failure is logged and left to the sweep. Returns how many were enqueued."""
-    enqueued = 0
+def submit_tasks(tasks: list[Task], queue: TaskQueue) -> int:
+    """Hand recorded tasks to the queue after the commit; a failure is logged and left to the sweep."""
+    submitted = 0
     for task in tasks:
         try:
-            (queue or get_task_queue()).enqueue(task.queue, PROCESSOR, task.payload, task_id=task.task_id)
-            enqueued += 1
+            queue.submit(task)
+            submitted += 1
         except Exception:
             log.exception("could not enqueue %s; the sweep will retry it", task.payload.get("kind"),
                           extra={"task_id": task.task_id})  # fmt: skip
-    return enqueued
+    return submitted

@@ -1,6 +1,7 @@
 """Conventions every function shares: problem bodies, request ids, the OpenAPI document."""
 
 import importlib
+import re
 
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
@@ -48,7 +49,7 @@ def test_the_openapi_document_is_valid_and_lists_every_route(secretary_api):
     docs_rules = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/swagger/<path:filename>"}
     public_apps = [importlib.import_module(f"functions.{f.name}.app").create_app() for f in FUNCTIONS if f.public]
     app_routes = {
-        rule.rule.replace("<uuid:", "{").replace(">", "}")
+        re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for app in public_apps
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1") and rule.rule not in docs_rules

@@ -11,18 +11,21 @@ from shared.conversations.models import ConversationMessage
 from shared.conversations.sweep import sweep_unprocessed
 from shared.db import session_scope
 from shared.queue import get_task_queue
+from shared.tasks.in_process import InProcessQueue
 from shared.tasks.models import TaskRecord
 from shared.whatsapp.intake import handle_webhook
 from shared.whatsapp.webhooks import parse_webhook
 
 
-class UnreachableQueue:
-    """A queue whose backend is down: every enqueue raises, as the Cloud Tasks client does."""
+class UnreachableQueue(InProcessQueue):
+    """Our real queue, with its backend down: recording works, creating the task raises (as the Cloud Tasks
+    client does when the service is unreachable)."""
 
     def __init__(self) -> None:
+        super().__init__(inline=True)
         self.attempts = 0
 
-    def enqueue(self, queue, target, payload, task_id=None, delay=None) -> bool:
+    def create_task(self, task) -> bool:
         self.attempts += 1
         raise ConnectionError("task queue unreachable")
 
@@ -45,5 +48,9 @@ def test_a_message_whose_task_could_not_be_enqueued_is_stored_and_swept_later(ba
         message = session.scalars(select(ConversationMessage)).one()
         assert message.processed_at is not None and message.processing_note == "handled"
         records = session.scalars(select(TaskRecord)).all()
-    assert [record.payload["kind"] for record in records] == ["process_message"]
+    # The intake's task was recorded (outbox) but never created; the sweep's turn is the one that ran.
+    assert sorted((record.task_id.split("-")[0], record.status.value) for record in records) == [
+        ("sweep", "COMPLETED"),
+        ("turn", "PENDING"),
+    ]
     assert sweep_unprocessed(older_than_seconds=0).messages == 0

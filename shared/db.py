@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, func
@@ -47,6 +48,29 @@ _engines: dict[str, Engine] = {}
 _sessions: dict[Engine, sessionmaker[Session]] = {}
 
 
+def _cache_pg8000_placeholder_conversion() -> None:
+    """pg8000 rescans every query character by character to turn `%s` into `$1` (0.2 ms for one of the
+    intake's INSERTs, more than Postgres takes to run it). For positional styles the result depends on the
+    query text alone, and SQLAlchemy sends the same few texts again and again, so remember it."""
+    import pg8000.legacy
+
+    convert = pg8000.legacy.convert_paramstyle
+    if hasattr(convert, "cache_info"):
+        return
+
+    @lru_cache(maxsize=2048)
+    def converted_query(style: str, query: str) -> str:
+        return convert(style, query, ())[0]
+
+    def convert_paramstyle(style, query, args):
+        if style not in ("format", "qmark", "numeric"):
+            return convert(style, query, args)
+        return converted_query(style, query), args
+
+    convert_paramstyle.cache_info = converted_query.cache_info
+    pg8000.legacy.convert_paramstyle = convert_paramstyle
+
+
 def get_engine(url: str | None = None) -> Engine:
     """A small pool with pre-ping and recycle: functions scale out, Postgres connections do not."""
     settings = get_settings()
@@ -55,6 +79,8 @@ def get_engine(url: str | None = None) -> Engine:
         # Every model must be mapped before the first flush, or a foreign key to a table that this function
         # never imported (notifications.lead_id -> leads) cannot be resolved.
         import shared.tables  # noqa: F401
+
+        _cache_pg8000_placeholder_conversion()
 
         _engines[url] = create_engine(
             url,

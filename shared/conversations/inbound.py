@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -62,15 +62,14 @@ def _sent_at(message: Message) -> datetime | None:
     return datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
 
 
-def upsert_conversation(session: Session, contact: Contact, name: str | None, at: datetime) -> uuid.UUID:
-    """The conversation with this contact, created on its first message; its last-message time moves forward."""
+def _conversation_upsert():
     statement = insert(_conversations).values(
-        id=uuid.uuid4(),
-        chat_id=contact.chat_id,
-        phone_number=contact.phone_number,
-        name=name,
-        status=ConversationStatus.ACTIVE,
-        last_message_at=at,
+        id=bindparam("id"),
+        chat_id=bindparam("chat_id"),
+        phone_number=bindparam("phone_number"),
+        name=bindparam("name"),
+        status=bindparam("status"),
+        last_message_at=bindparam("at"),
     )
     statement = statement.on_conflict_do_update(
         index_elements=[_conversations.c.chat_id],
@@ -80,7 +79,29 @@ def upsert_conversation(session: Session, contact: Contact, name: str | None, at
             "updated_at": func.now(),
         },
     )
-    return session.execute(statement.returning(_conversations.c.id)).scalar_one()
+    return statement.returning(_conversations.c.id)
+
+
+# Built once: the intake runs these for every message, and building a statement costs more than running it.
+_UPSERT_CONVERSATION = _conversation_upsert()
+_MESSAGE_COLUMNS = (
+    "id", "conversation_id", "direction", "sender_kind", "kind", "from_phone", "to_phone", "body", "media_url",
+    "media_mimetype", "media_filename", "latitude", "longitude", "location_name", "location_address",
+    "waha_message_id", "message_timestamp", "sent_at",
+)  # fmt: skip
+_INSERT_MESSAGE = (
+    insert(_messages)
+    .values({name: bindparam(name) for name in _MESSAGE_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["waha_message_id"])
+    .returning(_messages.c.id)
+)
+
+
+def upsert_conversation(session: Session, contact: Contact, name: str | None, at: datetime) -> uuid.UUID:
+    """The conversation with this contact, created on its first message; its last-message time moves forward."""
+    parameters = {"id": uuid.uuid4(), "chat_id": contact.chat_id, "phone_number": contact.phone_number,
+                  "name": name, "status": ConversationStatus.ACTIVE, "at": at}  # fmt: skip
+    return session.execute(_UPSERT_CONVERSATION, parameters).scalar_one()
 
 
 def _message_values(message: Message, conversation_id: uuid.UUID, contact: Contact) -> dict:
@@ -109,8 +130,8 @@ def _coordinate(value: Decimal) -> Decimal:
 
 
 def _insert_message(session: Session, values: dict) -> uuid.UUID | None:
-    statement = insert(_messages).values(**values).on_conflict_do_nothing(index_elements=["waha_message_id"])
-    return session.execute(statement.returning(_messages.c.id)).scalar_one_or_none()
+    parameters = dict.fromkeys(_MESSAGE_COLUMNS) | values
+    return session.execute(_INSERT_MESSAGE, parameters).scalar_one_or_none()
 
 
 def record_patient_message(session: Session, message: Message, contact: Contact, name: str | None) -> Recorded:

@@ -82,8 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--data-dir", default=".local", help="where embedded Postgres and Redis keep data")
     local.add_argument("--waha-port", type=int, default=3000, help="the WAHA emulator's port (unless WAHA_URL is set)")
-    local.add_argument("--queue", choices=["cloudtasks", "inprocess"], default="cloudtasks",
-                       help="cloudtasks: the Cloud Tasks emulator (production's code path); inprocess: none")
+    local.add_argument(
+        "--queue",
+        choices=["cloudtasks", "inprocess"],
+        default="cloudtasks",
+        help="cloudtasks: the Cloud Tasks emulator (production's code path); inprocess: none",
+    )
     local.set_defaults(handler=_local)
 
     migrate = commands.add_parser("migrate", help="apply migrations (or --down to a revision)")

@@ -44,7 +44,7 @@ class Timestamps:
     updated_at: Mapped[UpdatedAt]
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, bool], Engine] = {}
 _sessions: dict[Engine, sessionmaker[Session]] = {}
 
 
@@ -71,27 +71,33 @@ def _cache_pg8000_placeholder_conversion() -> None:
     pg8000.legacy.convert_paramstyle = convert_paramstyle
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """A small pool with pre-ping and recycle: functions scale out, Postgres connections do not."""
+def get_engine(url: str | None = None, *, autocommit: bool = False) -> Engine:
+    """A small pool with pre-ping and recycle: functions scale out, Postgres connections do not.
+
+    `autocommit=True` is a second pool for single statements on a hot path (the intake), each its own
+    transaction: one round trip, where BEGIN, the statement and COMMIT take three. It has no pre-ping: the
+    ping costs a round trip and, with pg8000, opens a transaction the statement would then run inside of. A
+    dead connection there fails the request with 503 (the caller retries) and SQLAlchemy renews the pool.
+    """
     settings = get_settings()
     url = url or settings.database_url
-    if url not in _engines:
+    if (url, autocommit) not in _engines:
         # Every model must be mapped before the first flush, or a foreign key to a table that this function
         # never imported (notifications.lead_id -> leads) cannot be resolved.
         import shared.tables  # noqa: F401
 
         _cache_pg8000_placeholder_conversion()
-
-        _engines[url] = create_engine(
+        _engines[url, autocommit] = create_engine(
             url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
-            pool_pre_ping=True,
+            pool_pre_ping=not autocommit,
+            isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
             pool_recycle=1800,
             pool_timeout=10,
             connect_args={"timeout": 10, "application_name": "clinicbot"},
         )
-    return _engines[url]
+    return _engines[url, autocommit]
 
 
 @contextmanager

@@ -1,6 +1,6 @@
-"""Recording what arrives from WhatsApp: a patient's message, a secretary typing on the clinic's phone, and
-the echo of our own sends. Written as single SQL statements: the intake does this for every message and
-must stay fast, and `ON CONFLICT` on the WAHA message id is what makes a repeated delivery store nothing.
+"""Recording what the clinic's own number sends, as WhatsApp reports it: a secretary typing on the clinic's
+phone, and the echo of our own sends (a patient's message has its own hot path in `patient_messages`).
+`ON CONFLICT` on the WAHA message id is what makes a repeated delivery store nothing.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def message_kind(message: Message) -> MessageKind:
     return MessageKind.DOCUMENT
 
 
-def _sent_at(message: Message) -> datetime | None:
+def sent_at(message: Message) -> datetime | None:
     return datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
 
 
@@ -121,7 +121,7 @@ def _message_values(message: Message, conversation_id: uuid.UUID, contact: Conta
         "location_name": location.name if location else None,
         "location_address": location.address if location else None,
         "waha_message_id": message.id,
-        "message_timestamp": _sent_at(message),
+        "message_timestamp": sent_at(message),
     }
 
 
@@ -134,19 +134,11 @@ def _insert_message(session: Session, values: dict) -> uuid.UUID | None:
     return session.execute(_INSERT_MESSAGE, parameters).scalar_one_or_none()
 
 
-def record_patient_message(session: Session, message: Message, contact: Contact, name: str | None) -> Recorded:
-    """Store a patient's message once, in the conversation with that contact (created if needed)."""
-    conversation_id = upsert_conversation(session, contact, name, _sent_at(message) or utcnow())
-    values = _message_values(message, conversation_id, contact)
-    values.update(direction=MessageDirection.INBOUND, sender_kind=SenderKind.PATIENT)
-    return Recorded(conversation_id, _insert_message(session, values))
-
-
 def record_clinic_phone_message(session: Session, message: Message, contact: Contact) -> Recorded:
     """A person typed on the clinic's phone: store it as a secretary's message and let the human lead."""
-    conversation_id = upsert_conversation(session, contact, None, _sent_at(message) or utcnow())
+    conversation_id = upsert_conversation(session, contact, None, sent_at(message) or utcnow())
     values = _message_values(message, conversation_id, contact)
-    values.update(direction=MessageDirection.OUTBOUND, sender_kind=SenderKind.SECRETARY, sent_at=_sent_at(message))
+    values.update(direction=MessageDirection.OUTBOUND, sender_kind=SenderKind.SECRETARY, sent_at=sent_at(message))
     recorded = Recorded(conversation_id, _insert_message(session, values))
     if recorded.is_new:
         session.execute(
@@ -164,7 +156,7 @@ def record_own_send(session: Session, message: Message, contact: Contact, *, ins
     same text) is claimed here. A send we have no row for (another API client) is inserted when
     `insert_unmatched`, else None is returned.
     """
-    conversation_id = upsert_conversation(session, contact, None, _sent_at(message) or utcnow())
+    conversation_id = upsert_conversation(session, contact, None, sent_at(message) or utcnow())
     known = session.execute(select(_messages.c.id).where(_messages.c.waha_message_id == message.id)).scalar()
     if known is not None:
         return Recorded(conversation_id, None)
@@ -189,14 +181,5 @@ def record_own_send(session: Session, message: Message, contact: Contact, *, ins
     if not insert_unmatched:
         return None
     values = _message_values(message, conversation_id, contact)
-    values.update(direction=MessageDirection.OUTBOUND, sender_kind=SenderKind.BOT, sent_at=_sent_at(message))
+    values.update(direction=MessageDirection.OUTBOUND, sender_kind=SenderKind.BOT, sent_at=sent_at(message))
     return Recorded(conversation_id, _insert_message(session, values))
-
-
-def mark_processed(session: Session, message_id: uuid.UUID, note: str) -> None:
-    """Record that no bot turn will (or needs to) pick this inbound message up, and why."""
-    session.execute(
-        update(_messages)
-        .where(_messages.c.id == message_id, _messages.c.processed_at.is_(None))
-        .values(processed_at=func.now(), processing_note=note)
-    )

@@ -17,13 +17,8 @@ from shared.alerts.models import AlertSeverity
 from shared.alerts.service import raise_alert
 from shared.config import Settings, get_settings
 from shared.conversations import delivery
-from shared.conversations.inbound import (
-    Recorded,
-    mark_processed,
-    record_clinic_phone_message,
-    record_own_send,
-    record_patient_message,
-)
+from shared.conversations.inbound import Recorded, record_clinic_phone_message, record_own_send
+from shared.conversations.patient_messages import store_patient_message
 from shared.db import session_scope
 from shared.queue import Task, TaskQueue, get_task_queue
 from shared.whatsapp.contacts import identify_contact, phone_of, push_name
@@ -100,18 +95,16 @@ def receive_message(event: MessageEvent, settings: Settings, queue: TaskQueue) -
     if message.participant or not is_patient_chat(message.chat):
         return Outcome("ignored")
     contact = identify_contact(message.chat, message.raw)
-    with session_scope() as session:
-        if message.from_me:
+    if message.from_me:
+        with session_scope() as session:
             recorded = _record_from_clinic(session, message, contact)
-            return Outcome("stored" if recorded.is_new else "duplicate")
-        recorded = record_patient_message(session, message, contact, push_name(message.raw))
-        if not recorded.is_new:
-            return Outcome("duplicate")
-        followups = _plan_turn(session, recorded, message.id, settings)
-        if message.has_media and message.media and message.media.url:
-            payload = {"kind": "fetch_media", "message_id": str(recorded.message_id)}
-            followups.append(Followup("media", payload, f"media-{message.id}"))
-        return Outcome("stored", _prepare(session, queue, followups))
+        return Outcome("stored" if recorded.is_new else "duplicate")
+    stored = store_patient_message(message, contact, push_name(message.raw), settings)
+    if stored is None:
+        return Outcome("duplicate")
+    if stored.note == "rate_limited":
+        _alert_flooding_chat(stored.conversation_id, settings)
+    return Outcome("stored", stored.tasks)
 
 
 def _record_from_clinic(session, message, contact) -> Recorded:
@@ -122,23 +115,13 @@ def _record_from_clinic(session, message, contact) -> Recorded:
     return recorded if recorded is not None else record_clinic_phone_message(session, message, contact)
 
 
-def _plan_turn(session, recorded: Recorded, waha_message_id: str, settings: Settings) -> list[Followup]:
-    conversation = str(recorded.conversation_id)
-    if settings.maintenance_mode:
-        mark_processed(session, recorded.message_id, "maintenance")
-        # One notice per conversation and day: the task id de-duplicates it.
-        payload = {"kind": "maintenance_notice", "conversation_id": conversation}
-        return [Followup("messages", payload, f"maintenance-{conversation}-{date.today().isoformat()}")]
-    allowance = rate_limit.hit("chat-messages", conversation, settings.chat_message_limit_per_minute)
-    if allowance is not None and not allowance.allowed:
-        mark_processed(session, recorded.message_id, "rate_limited")
-        if rate_limit.first_time("chat-flood-alert", conversation, ttl_seconds=600):
+def _alert_flooding_chat(conversation_id, settings: Settings) -> None:
+    conversation = str(conversation_id)
+    if rate_limit.first_time("chat-flood-alert", conversation, ttl_seconds=600):
+        with session_scope() as session:
             raise_alert(session, "chat_rate_limited", AlertSeverity.WARNING,
-                        f"A chat sent more than {allowance.limit} messages in a minute; the bot stopped answering it",
-                        conversation_id=conversation)  # fmt: skip
-        return []
-    payload = {"kind": "process_message", "conversation_id": conversation, "message_id": str(recorded.message_id)}
-    return [Followup("messages", payload, f"turn-{waha_message_id}")]
+                        f"A chat sent more than {settings.chat_message_limit_per_minute} messages in a minute; "
+                        "the bot stopped answering it", conversation_id=conversation)  # fmt: skip
 
 
 def receive_session_status(event: SessionStatusEvent, queue: TaskQueue) -> Outcome:

@@ -30,10 +30,11 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import httpx
+import psutil
 import redis
 from sqlalchemy import create_engine, text
 
@@ -47,14 +48,14 @@ HMAC_KEY = "bench-webhook-key"
 QUEUES = ("messages", "media", "sessions")
 FIELDS = set(Settings.model_fields)
 PATH = "/api/v1/webhooks/waha"
-TRIVIAL = '''import functions_framework
+TRIVIAL = """import functions_framework
 
 
 @functions_framework.http
 def trivial(request):
     request.get_data()
     return {"status": "received"}
-'''
+"""
 
 
 def backends(cleanup: ExitStack, scratch: Path) -> tuple[str, str]:
@@ -179,7 +180,10 @@ def main() -> None:
             process = serve(target, source, port, environment, scratch / f"{label}.log")
             try:
                 warm_up = run_wrk(port, args.connections, 2, lua)
+                before = cpu_seconds(process)
                 results[label] = run_wrk(port, args.connections, args.duration, lua, int(warm_up["requests"]))
+                results[label]["cpu_ms"] = {name: (after - before.get(name, 0.0)) * 1000 / results[label]["requests"]
+                                            for name, after in cpu_seconds(process).items()}  # fmt: skip
                 results[label]["acknowledged"] = warm_up["requests"] - warm_up["non_2xx"] + results[label]["requests"]
             finally:
                 stop_process(process, timeout=10)
@@ -198,8 +202,14 @@ def main() -> None:
 def held_task_queue(cleanup: ExitStack, environment: dict[str, str]):
     """Start the Cloud Tasks emulator with our queues created and paused; point the environment at it."""
     emulator = CloudTasksEmulator()
-    environment.update({"TASK_QUEUE_BACKEND": "cloudtasks", "CLOUD_TASKS_EMULATOR_HOST": emulator.start(),
-                        "TASK_QUEUE_PROJECT": "clinicbot-bench", "TASK_TARGET_BASE_URL": "http://127.0.0.1:9"})
+    environment.update(
+        {
+            "TASK_QUEUE_BACKEND": "cloudtasks",
+            "CLOUD_TASKS_EMULATOR_HOST": emulator.start(),
+            "TASK_QUEUE_PROJECT": "clinicbot-bench",
+            "TASK_TARGET_BASE_URL": "http://127.0.0.1:9",
+        }
+    )
     cleanup.callback(emulator.stop)
     settings = Settings(_env_file=None, **{k.lower(): v for k, v in environment.items() if k.lower() in FIELDS})
     queue = CloudTasksQueue(settings)
@@ -213,12 +223,33 @@ def count_held_tasks(queue) -> int:
     return sum(len(list(queue.client.list_tasks(parent=queue.queue_path(name)))) for name in QUEUES)
 
 
+def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
+    """CPU time (user + system) so far of the function's processes and of everything else that serves it."""
+    totals: dict[str, float] = {}
+
+    def add(name: str, process: psutil.Process) -> None:
+        with suppress(psutil.Error):
+            times = process.cpu_times()
+            totals[name] = totals.get(name, 0.0) + times.user + times.system
+
+    function = psutil.Process(server.pid)
+    for process in [function, *function.children(recursive=True)]:
+        add("function", process)
+    for process in psutil.process_iter(["name", "cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if process.info["name"] in ("postgres", "redis-server", "wrk") or "gcloud-tasks-emulator" in command:
+            add("cloud-tasks" if "gcloud-tasks-emulator" in command else process.info["name"], process)
+    return totals
+
+
 def report(results: dict[str, dict[str, float]], stored: int, tasks: int, held: int, args: argparse.Namespace) -> None:
     print(f"{args.connections} connections, {args.duration} s each, functions-framework gunicorn "
           f"WORKERS={args.workers} THREADS={args.threads}, {os.cpu_count()} cores")  # fmt: skip
     for label, figures in results.items():
         print(f"  {label:8} {figures['rps']:8.0f} req/s   p50 {figures['p50']:6.2f} ms   p99 {figures['p99']:6.2f} ms"
               f"   ({figures['requests']:.0f} requests, {figures['non_2xx']:.0f} not 2xx)")  # fmt: skip
+        spent = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(figures["cpu_ms"].items()) if ms >= 0.005)
+        print(f"           CPU ms per request: {spent}")
     intake, trivial = results["intake"], results["trivial"]
     print(f"  intake / trivial: {intake['rps'] / trivial['rps']:.1%} of the rate")
     print(f"  {intake['acknowledged']:.0f} webhooks acknowledged (2 s warm-up included): {stored} messages stored, "

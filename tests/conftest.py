@@ -113,15 +113,31 @@ def waha_emulator(backends: Backends):
 
 
 @pytest.fixture
-def live_waha(waha_emulator, monkeypatch):
-    """Point WAHA_URL / WAHA_API_KEY at the emulator for one test; its outbox starts empty."""
-    monkeypatch.setenv("WAHA_URL", waha_emulator.url)
-    monkeypatch.setenv("WAHA_API_KEY", "test-waha-key")
-    get_settings.cache_clear()
-    httpx.delete(f"{waha_emulator.url}/_emulator/outbound", timeout=5)
-    yield waha_emulator
+def settings_env(monkeypatch):
+    """Change settings for one test (the environment is their only source); restored afterwards. Pools are
+    renewed both ways, so nothing keeps talking to a database or Redis that a test switched away from."""
+
+    def renew() -> None:
+        get_settings.cache_clear()
+        dispose_engines()
+        close_redis()
+
+    def apply(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        renew()
+
+    yield apply
     monkeypatch.undo()
-    get_settings.cache_clear()
+    renew()
+
+
+@pytest.fixture
+def live_waha(waha_emulator, settings_env):
+    """Point WAHA_URL / WAHA_API_KEY at the emulator for one test; its outbox starts empty."""
+    settings_env(WAHA_URL=waha_emulator.url, WAHA_API_KEY="test-waha-key")
+    httpx.delete(f"{waha_emulator.url}/_emulator/outbound", timeout=5)
+    return waha_emulator
 
 
 @pytest.fixture(scope="session")

@@ -4,30 +4,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-
 from local.servers import free_port
-from shared.cache import close_redis
-from shared.config import apply_environment, get_settings
-from shared.db import dispose_engines
-
-
-@pytest.fixture
-def switch_setting(backends):
-    """Point one backend setting elsewhere for a test, then put it back."""
-    changed: dict[str, str] = {}
-
-    def switch(name: str, value: str) -> None:
-        changed.setdefault(name, getattr(get_settings(), name.lower()) or "")
-        apply_environment({name: value})
-        dispose_engines()
-        close_redis()
-
-    yield switch
-    if changed:
-        apply_environment(changed)
-        dispose_engines()
-        close_redis()
 
 
 class _FakeWaha(BaseHTTPRequestHandler):
@@ -54,11 +31,11 @@ def test_healthy_backends_answer_200_and_report_waha_down(secretary_api):
     assert response.json["status"] == "degraded"
 
 
-def test_waha_is_asked_with_the_api_key(secretary_api, switch_setting):
+def test_waha_is_asked_with_the_api_key(secretary_api, settings_env):
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), _FakeWaha)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    switch_setting("WAHA_URL", f"http://127.0.0.1:{server.server_port}")
-    switch_setting("WAHA_API_KEY", "waha-key-123")
+    settings_env(WAHA_URL=f"http://127.0.0.1:{server.server_port}")
+    settings_env(WAHA_API_KEY="waha-key-123")
 
     response = secretary_api.get("/api/v1/health")
     server.shutdown()
@@ -67,8 +44,8 @@ def test_waha_is_asked_with_the_api_key(secretary_api, switch_setting):
     assert _FakeWaha.seen_keys[-1] == "waha-key-123"
 
 
-def test_redis_down_answers_503_naming_it(secretary_api, switch_setting):
-    switch_setting("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+def test_redis_down_answers_503_naming_it(secretary_api, settings_env):
+    settings_env(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
     response = secretary_api.get("/api/v1/health")
 
@@ -77,8 +54,8 @@ def test_redis_down_answers_503_naming_it(secretary_api, switch_setting):
     assert response.json["redis"]["ok"] is False and response.json["redis"]["error"]
 
 
-def test_postgres_down_answers_503_within_the_timeout(secretary_api, switch_setting):
-    switch_setting("DATABASE_URL", f"postgresql+pg8000://postgres@127.0.0.1:{free_port()}/none")
+def test_postgres_down_answers_503_within_the_timeout(secretary_api, settings_env):
+    settings_env(DATABASE_URL=f"postgresql+pg8000://postgres@127.0.0.1:{free_port()}/none")
 
     response = secretary_api.get("/api/v1/health")
 

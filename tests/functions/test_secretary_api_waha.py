@@ -58,18 +58,6 @@ def pairing_waha(manual_scan_emulator, monkeypatch) -> Iterator[EmulatorServer]:
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def settings_env(monkeypatch):
-    """Change settings for one test (the environment is their only source); restored afterwards."""
-
-    def apply(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield apply
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

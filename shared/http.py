@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, request
@@ -201,6 +202,30 @@ def create_api(import_name: str, title: str, *, check_json: bool = True) -> Open
 def serve(app: Flask, outer_request: Any) -> Response:
     """Run a function's app on the request functions-framework handed us (streaming bodies stay streamed)."""
     return Response.from_app(app.wsgi_app, outer_request.environ)
+
+
+def answer(app: Flask, view: Callable[[], Any]) -> Response:
+    """Run one of `app`'s views on functions-framework's own request, without a second Flask dispatch.
+
+    For a hot route only (the intake's webhook): `serve` costs a second request context, URL match and
+    response copy, 0.08 ms of CPU a request, a twentieth of the intake's. The view gets what `serve` would
+    give it: the app's request hooks (request id, log line) and error handlers (problem bodies), around the
+    same `request`. Blueprint hooks and flask-openapi3's request models are not run: the view needs neither.
+    """
+    try:
+        response = None
+        for hook in app.before_request_funcs.get(None, ()):
+            returned = hook()
+            if returned is not None:
+                response = app.make_response(returned)
+                break
+        if response is None:
+            response = app.make_response(view())
+    except Exception as exc:
+        response = app.make_response(app.handle_user_exception(exc))
+    for hook in reversed(app.after_request_funcs.get(None, ())):
+        response = hook(response)
+    return response
 
 
 def client_ip() -> str | None:

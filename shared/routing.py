@@ -22,6 +22,7 @@ class Function:
 
 
 TASKS_PREFIX = "/tasks"
+MESSAGE_PROCESSOR = "message_processor"  # the task target for everything that follows a stored message
 
 
 def task_path(name: str) -> str:
@@ -37,7 +38,7 @@ def task_target(name: str, extra: str | None) -> Function:
 FUNCTIONS: tuple[Function, ...] = (
     Function("secretary_api", "api", ("/api/v1",)),
     Function("webhook_intake", "intake", ("/api/v1/webhooks",)),
-    task_target("message_processor", "processor"),
+    task_target(MESSAGE_PROCESSOR, "processor"),
 )
 
 

@@ -19,14 +19,16 @@ from shared.whatsapp.intake import handle_webhook
 from shared.whatsapp.signature import verify_freshness, verify_signature
 from shared.whatsapp.webhooks import parse_webhook
 
-api = APIBlueprint("webhooks", __name__, url_prefix=API_PREFIX + "/webhooks", abp_tags=[Tag(name="webhooks")])
+PREFIX, ROUTE = API_PREFIX + "/webhooks", "/waha"
+WEBHOOK_PATH = PREFIX + ROUTE  # main.py answers it without a second Flask dispatch
+api = APIBlueprint("webhooks", __name__, url_prefix=PREFIX, abp_tags=[Tag(name="webhooks")])
 
 
 class ReceivedOut(BaseModel):
     status: str = Field(examples=["received"])
 
 
-@api.post("/waha", responses={200: ReceivedOut, **error_responses(401, 422, 429, 503)})
+@api.post(ROUTE, responses={200: ReceivedOut, **error_responses(401, 422, 429, 503)})
 def receive_waha_webhook():
     """WAHA's webhook (body: `WAHAWebhook*` of WAHA 2026.7.1). Signed with X-Webhook-Hmac when a key is set."""
     settings = get_settings()

@@ -1,6 +1,7 @@
 """Storing a patient's message: the intake's hot path, in one SQL statement and one round trip.
 
-One statement, run outside an explicit transaction, is atomic in Postgres; its data-modifying CTEs
+One statement, run outside an explicit transaction, is atomic in Postgres. It is the body of the function
+store_patient_message() (migration 0004; change it there, with a new migration); its data-modifying CTEs
   1. get or create the conversation with the contact (moving its last-message time forward),
   2. decide whether the message may start a bot turn: not in maintenance, and the chat sent fewer than
      CHAT_MESSAGE_LIMIT_PER_MINUTE inbound messages in the last minute (card 044; the excess is stored,
@@ -23,66 +24,24 @@ from shared.config import Settings
 from shared.conversations.inbound import message_kind, sent_at
 from shared.db import get_engine, utcnow
 from shared.queue import Task, task_id_for
+from shared.routing import MESSAGE_PROCESSOR
 from shared.whatsapp.contacts import Contact
 from shared.whatsapp.webhooks import Message
 
-PROCESSOR = "message_processor"
+# The statement lives in Postgres, as the function store_patient_message() (migration 0004), so that its plan
+# is cached per connection instead of made again for every message. Named arguments: a parameter added or
+# renamed on one side only fails loudly instead of shifting the others.
 _STORE = text("""
-WITH conversation AS (
-    INSERT INTO conversations (id, chat_id, phone_number, name, status, is_urgent, last_message_at)
-    VALUES (:conversation_id, :chat_id, :phone_number, :name, 'ACTIVE', false, :at)
-    ON CONFLICT (chat_id) DO UPDATE
-       SET last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at),
-           name = COALESCE(conversations.name, EXCLUDED.name),
-           updated_at = now()
-    RETURNING id
-), decision AS (
-    SELECT c.id AS conversation_id,
-           CASE WHEN :maintenance THEN 'maintenance'
-                WHEN (SELECT count(*) FROM conversation_messages m
-                       WHERE m.conversation_id = c.id AND m.direction = 'INBOUND'
-                         AND m.created_at > now() - interval '1 minute') >= :chat_limit THEN 'rate_limited'
-           END AS note
-      FROM conversation c
-), message AS (
-    INSERT INTO conversation_messages (
-        id, conversation_id, direction, sender_kind, kind, from_phone, to_phone, body, media_url,
-        media_mimetype, media_filename, latitude, longitude, location_name, location_address,
-        waha_message_id, message_timestamp, processed_at, processing_note)
-    SELECT :message_id, d.conversation_id, 'INBOUND', 'PATIENT', CAST(:kind AS message_kind), :from_phone,
-           :to_phone, :body, :media_url, :media_mimetype, :media_filename, :latitude, :longitude,
-           :location_name, :location_address, :waha_message_id, :message_timestamp,
-           CASE WHEN d.note IS NOT NULL THEN now() END, d.note
-      FROM decision d
-    ON CONFLICT (waha_message_id) DO NOTHING
-    RETURNING id, conversation_id, processing_note
-), turn AS (
-    INSERT INTO task_records (id, task_id, queue, target, payload, status, attempts)
-    SELECT :turn_record_id,
-           CASE WHEN m.processing_note = 'maintenance'
-                THEN 'maintenance-' || m.conversation_id || '-' || :day ELSE :turn_task_id END,
-           'messages', :target,
-           CASE WHEN m.processing_note = 'maintenance'
-                THEN jsonb_build_object('kind', 'maintenance_notice', 'conversation_id', m.conversation_id)
-                ELSE jsonb_build_object('kind', 'process_message', 'conversation_id', m.conversation_id,
-                                        'message_id', m.id) END,
-           'PENDING', 0
-      FROM message m
-     WHERE m.processing_note IS DISTINCT FROM 'rate_limited'
-    ON CONFLICT (task_id) DO NOTHING
-    RETURNING task_id
-), media AS (
-    INSERT INTO task_records (id, task_id, queue, target, payload, status, attempts)
-    SELECT :media_record_id, :media_task_id, 'media', :target,
-           jsonb_build_object('kind', 'fetch_media', 'message_id', m.id), 'PENDING', 0
-      FROM message m
-     WHERE :fetch_media
-    ON CONFLICT (task_id) DO NOTHING
-    RETURNING task_id
-)
-SELECT m.id, m.conversation_id, m.processing_note,
-       (SELECT task_id FROM turn) AS turn_task_id, (SELECT task_id FROM media) AS media_task_id
-  FROM message m
+SELECT * FROM store_patient_message(
+    p_conversation_id => :conversation_id, p_chat_id => :chat_id, p_phone_number => :phone_number,
+    p_name => :name, p_at => :at, p_maintenance => :maintenance, p_chat_limit => :chat_limit,
+    p_message_id => :message_id, p_kind => :kind, p_from_phone => :from_phone, p_to_phone => :to_phone,
+    p_body => :body, p_media_url => :media_url, p_media_mimetype => :media_mimetype,
+    p_media_filename => :media_filename, p_latitude => :latitude, p_longitude => :longitude,
+    p_location_name => :location_name, p_location_address => :location_address,
+    p_waha_message_id => :waha_message_id, p_message_timestamp => :message_timestamp,
+    p_turn_record_id => :turn_record_id, p_day => :day, p_turn_task_id => :turn_task_id, p_target => :target,
+    p_media_record_id => :media_record_id, p_media_task_id => :media_task_id, p_fetch_media => :fetch_media)
 """)
 
 
@@ -110,7 +69,7 @@ def store_patient_message(
         "location_name": location.name if location else None,
         "location_address": location.address if location else None, "waha_message_id": message.id,
         "message_timestamp": sent_at(message), "turn_record_id": uuid.uuid4(), "day": date.today().isoformat(),
-        "turn_task_id": task_id_for(f"turn-{message.id}"), "target": PROCESSOR, "media_record_id": uuid.uuid4(),
+        "turn_task_id": task_id_for(f"turn-{message.id}"), "target": MESSAGE_PROCESSOR, "media_record_id": uuid.uuid4(),
         "media_task_id": task_id_for(f"media-{message.id}"), "fetch_media": bool(media and media.url),
     }  # fmt: skip
     with get_engine(autocommit=True).connect() as connection:
@@ -126,10 +85,12 @@ def _tasks(row) -> list[Task]:
     tasks = []
     if row.turn_task_id and row.processing_note == "maintenance":
         payload = {"kind": "maintenance_notice", "conversation_id": conversation}
-        tasks.append(Task.build("messages", PROCESSOR, payload, row.turn_task_id))
+        tasks.append(Task.build("messages", MESSAGE_PROCESSOR, payload, row.turn_task_id))
     elif row.turn_task_id:
         payload = {"kind": "process_message", "conversation_id": conversation, "message_id": message}
-        tasks.append(Task.build("messages", PROCESSOR, payload, row.turn_task_id))
+        tasks.append(Task.build("messages", MESSAGE_PROCESSOR, payload, row.turn_task_id))
     if row.media_task_id:
-        tasks.append(Task.build("media", PROCESSOR, {"kind": "fetch_media", "message_id": message}, row.media_task_id))
+        tasks.append(
+            Task.build("media", MESSAGE_PROCESSOR, {"kind": "fetch_media", "message_id": message}, row.media_task_id)
+        )
     return tasks

@@ -19,8 +19,8 @@ from shared.config import get_settings
 from shared.conversations.models import ConversationMessage, MessageDirection
 from shared.db import session_scope
 from shared.queue import TaskQueue, get_task_queue
+from shared.routing import MESSAGE_PROCESSOR
 
-PROCESSOR = "message_processor"
 _messages = ConversationMessage.__table__
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def sweep_unprocessed(older_than_seconds: int | None = None, *, queue: TaskQueue
     enqueued = 0
     for conversation_id, _count, _oldest in rows:
         payload = {"kind": "process_message", "conversation_id": str(conversation_id)}
-        if queue.enqueue("messages", PROCESSOR, payload, task_id=f"sweep-{conversation_id}-{window}"):
+        if queue.enqueue("messages", MESSAGE_PROCESSOR, payload, task_id=f"sweep-{conversation_id}-{window}"):
             enqueued += 1
     result = SweepResult(len(rows), sum(row[1] for row in rows), enqueued)
     log.info("sweep: %d conversation(s), %d message(s), %d turn(s) enqueued", *vars(result).values())

@@ -26,12 +26,52 @@ def build_client(settings: Settings) -> Any:
     from google.cloud import tasks_v2
 
     if not settings.cloud_tasks_emulator_host:
-        return tasks_v2.CloudTasksClient()
+        return DirectCreateTask(tasks_v2.CloudTasksClient())
     import grpc
     from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
     channel = grpc.insecure_channel(settings.cloud_tasks_emulator_host)
-    return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    return DirectCreateTask(tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel)))
+
+
+class DirectCreateTask:
+    """A CloudTasksClient whose `create_task` calls the RPC on the client's own (authenticated) channel.
+
+    The generated method wraps every call in timeout, error-mapping and logging layers and marshals it
+    through proto-plus: 0.11 ms of CPU on top of the 0.29 ms the RPC itself costs, paid for every message
+    the intake takes in. None of those layers retries (CreateTask is not idempotent, so it has no retry
+    policy); the one thing they do that we need, turning gRPC errors into google.api_core's (AlreadyExists),
+    is done here. Every other method is the client's own.
+    """
+
+    METHOD = "/google.cloud.tasks.v2.CloudTasks/CreateTask"
+
+    def __init__(self, client: Any) -> None:
+        from google.cloud import tasks_v2
+
+        self.client = client
+        self._request = tasks_v2.CreateTaskRequest.pb()
+        self._call = client.transport.grpc_channel.unary_unary(
+            self.METHOD,
+            request_serializer=self._request.SerializeToString,
+            response_deserializer=tasks_v2.Task.deserialize,
+        )
+
+    def create_task(self, *, parent: str, task: Any, timeout: float | None = None) -> Any:
+        import grpc
+        from google.api_core import exceptions, gapic_v1
+        from google.cloud import tasks_v2
+
+        request = self._request(parent=parent, task=tasks_v2.Task.pb(task))
+        # The routing header is how Google's front end finds the queue's region, as the generated method sends it.
+        metadata = [gapic_v1.routing_header.to_grpc_metadata((("parent", parent),))]
+        try:
+            return self._call(request, timeout=timeout, metadata=metadata)
+        except grpc.RpcError as exc:
+            raise exceptions.from_grpc_error(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
 
 
 class CloudTasksQueue(RecordingTaskQueue):
@@ -64,20 +104,24 @@ class CloudTasksQueue(RecordingTaskQueue):
         """The Cloud Tasks Task for `task`: a JSON POST to its target, authenticated, maybe scheduled."""
         from google.cloud import tasks_v2
 
+        # Built as the raw protobuf, then wrapped: proto-plus marshals every field it is given one by one,
+        # which cost a tenth of a CreateTask call on the intake's path. `wrap` copies nothing.
         url = target_url(self.settings, task.target)
-        request = tasks_v2.HttpRequest(http_method=tasks_v2.HttpMethod.POST, url=url, body=task.body,
-                                       headers={"Content-Type": "application/json"})  # fmt: skip
+        headers = {"Content-Type": "application/json"}
+        oidc_token = None
         if self.mode == "oidc":
             audience = self.settings.task_oidc_audience or url
-            request.oidc_token = tasks_v2.OidcToken(
+            oidc_token = tasks_v2.OidcToken.pb()(
                 service_account_email=self.settings.task_service_account_email, audience=audience
             )
         elif self.settings.task_auth_secret is not None:
-            request.headers[SECRET_HEADER] = self.settings.task_auth_secret.get_secret_value()
-        cloud_task = tasks_v2.Task(name=f"{parent}/tasks/{task.task_id}", http_request=request)
+            headers[SECRET_HEADER] = self.settings.task_auth_secret.get_secret_value()
+        request = tasks_v2.HttpRequest.pb()(http_method=tasks_v2.HttpMethod.POST, url=url, body=task.body,
+                                            headers=headers, oidc_token=oidc_token)  # fmt: skip
+        cloud_task = tasks_v2.Task.pb()(name=f"{parent}/tasks/{task.task_id}", http_request=request)
         if task.delay:
-            cloud_task.schedule_time = utcnow() + dt.timedelta(seconds=task.delay)
-        return cloud_task
+            cloud_task.schedule_time.FromDatetime(utcnow() + dt.timedelta(seconds=task.delay))
+        return tasks_v2.Task.wrap(cloud_task)
 
     def queue_path(self, queue: str) -> str:
         return f"{self.location_path()}/queues/{cloud_queue_name(self.settings, queue)}"

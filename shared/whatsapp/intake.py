@@ -21,6 +21,7 @@ from shared.conversations.inbound import Recorded, record_clinic_phone_message, 
 from shared.conversations.patient_messages import store_patient_message
 from shared.db import session_scope
 from shared.queue import Task, TaskQueue, get_task_queue
+from shared.routing import MESSAGE_PROCESSOR
 from shared.whatsapp.contacts import identify_contact, phone_of, push_name
 from shared.whatsapp.sessions import react_to_session_status, record_session_status
 from shared.whatsapp.webhooks import (
@@ -33,7 +34,6 @@ from shared.whatsapp.webhooks import (
     is_patient_chat,
 )
 
-PROCESSOR = "message_processor"
 log = logging.getLogger(__name__)
 
 
@@ -85,7 +85,7 @@ def _update(change) -> Outcome:
 
 
 def _prepare(session, queue: TaskQueue, followups: list[Followup]) -> list[Task]:
-    prepared = (queue.prepare(session, f.queue, PROCESSOR, f.payload, task_id=f.task_id) for f in followups)
+    prepared = (queue.prepare(session, f.queue, MESSAGE_PROCESSOR, f.payload, task_id=f.task_id) for f in followups)
     return [task for task in prepared if task is not None]
 
 

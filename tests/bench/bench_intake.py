@@ -1,9 +1,10 @@
 """Webhook intake throughput and latency, against a trivial function served the same way, in one run.
 
-    uv run python tests/bench/bench_intake.py [--duration 10] [--connections 16] [--workers 2] [--threads 8]
+    uv run python tests/bench/bench_intake.py [--duration 10] [--connections 16] [--workers 4] [--threads 1]
 
-Both functions run under functions-framework's own server (gunicorn gthread, WORKERS/THREADS as given),
-exactly as in their containers. wrk (Debian package `wrk`) posts at `--connections` concurrent connections:
+Both functions run under functions-framework's own server (gunicorn, WORKERS/THREADS as given; THREADS=1 is
+gunicorn's sync worker, more is gthread), exactly as in their containers. wrk (Debian package `wrk`) posts at
+`--connections` concurrent connections:
 to the trivial function a small JSON body, to the intake WAHA `message` webhooks, each a new message from
 one of 2,000 patients, signed with X-Webhook-Hmac. The intake does all its real work: rate-limit counters
 in Redis, HMAC, validation, the conversation upsert and message insert committed in Postgres, and one
@@ -14,6 +15,12 @@ Google's service would hold them away from this machine, so the figures are the 
 Postgres and Redis are DATABASE_URL / REDIS_URL when set (a throwaway database and namespace), else
 embedded. Afterwards the stored rows and tasks are counted: every acknowledged message must be in Postgres
 with exactly one task. Target on 2 cores: p99 < 25 ms, >= 1,000 req/s, >= 20% of the trivial function's rate.
+
+The default is 4 sync workers. gthread keeps each keep-alive connection on the worker that accepted it, and
+the workers accept unevenly (1, 3, 4 and 8 of 16 connections in one run), so one worker's threads queue
+behind its GIL while another idles; a sync worker accepts only when it is free. On 2 cores the intake's p99
+was 28 ms with 4x1 against 47-186 ms with 4x4 at about the same rate; 2x8, the old default, was worst
+(464 req/s, p99 130 ms), and 8 sync workers already do worse than 4 (530 req/s, p99 613 ms).
 """
 
 from __future__ import annotations
@@ -143,8 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")

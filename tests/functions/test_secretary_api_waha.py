@@ -58,8 +58,6 @@ def pairing_waha(manual_scan_emulator, monkeypatch) -> Iterator[EmulatorServer]:
     get_settings.cache_clear()
 
 
-
-
 @pytest.fixture
 def admin(make_user, login) -> dict[str, str]:
     return bearer(login(make_user(Role.ADMIN))["access_token"])

@@ -51,8 +51,6 @@ def drained_queue(live_waha):
     assert get_task_queue().join(timeout=30)
 
 
-
-
 def message_body(text="Olá, quero marcar uma consulta", *, sender=PATIENT, message_id=None, event="message", **extra):
     payload = {"id": message_id or f"false_{sender}_{uuid.uuid4().hex[:20].upper()}", "timestamp": int(time.time()),
                "from": sender, "fromMe": False, "to": "5511900000000@c.us", "body": text, "hasMedia": False,

@@ -1,15 +1,19 @@
 """The Cloud Tasks adapter builds the HTTP task Google expects; a fake client speaking CloudTasksClient's
-create_task / create_queue records what it is asked."""
+create_task / create_queue records what it is asked. Its direct CreateTask call is checked over real gRPC."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
 from google.api_core.exceptions import AlreadyExists
+from google.cloud import tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
 from shared.config import Settings
 from shared.errors import ConfigurationError
 from shared.queue import Task
-from shared.tasks.cloud_tasks import CloudTasksQueue
+from shared.tasks.cloud_tasks import CloudTasksQueue, DirectCreateTask
 
 SERVICE_ACCOUNT = "tasks@clinicbot.iam.gserviceaccount.com"
 QUEUE_PATH = "projects/clinicbot/locations/southamerica-east1/queues/clinicbot-tasks-messages"
@@ -129,3 +133,64 @@ def test_missing_settings_are_named(missing):
 def test_production_needs_the_service_account():
     with pytest.raises(ConfigurationError, match="TASK_SERVICE_ACCOUNT_EMAIL"):
         CloudTasksQueue(production(task_service_account_email=None), FakeCloudTasks())
+
+
+class CloudTasksStandIn:
+    """CreateTask over real gRPC: notes each request and its metadata, refuses a task name it holds."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[object, dict[str, str]]] = []
+        handler = grpc.unary_unary_rpc_method_handler(
+            self.create_task,
+            request_deserializer=tasks_v2.CreateTaskRequest.pb().FromString,
+            response_serializer=tasks_v2.Task.pb().SerializeToString,
+        )
+        self.server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        self.server.add_generic_rpc_handlers(
+            [grpc.method_handlers_generic_handler("google.cloud.tasks.v2.CloudTasks", {"CreateTask": handler})]
+        )
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+
+    def create_task(self, request, context):
+        if any(seen.task.name == request.task.name for seen, _ in self.requests):
+            context.abort(grpc.StatusCode.ALREADY_EXISTS, f"Requested entity already exists: {request.task.name}")
+        self.requests.append((request, dict(context.invocation_metadata())))
+        return request.task
+
+
+@pytest.fixture
+def stand_in():
+    server = CloudTasksStandIn()
+    server.server.start()
+    yield server
+    server.server.stop(grace=None)
+
+
+@pytest.fixture
+def direct_client(stand_in):
+    channel = grpc.insecure_channel(f"127.0.0.1:{stand_in.port}")
+    yield DirectCreateTask(tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel)))
+    channel.close()
+
+
+def test_the_direct_create_task_sends_the_task_and_the_routing_header(stand_in, direct_client):
+    queue = CloudTasksQueue(production(), direct_client)
+
+    assert queue.create_task(Task.build("messages", "message_processor", {"id": 1}, task_id="turn-1")) is True
+
+    [(request, metadata)] = stand_in.requests
+    assert request.parent == QUEUE_PATH and request.task.name == QUEUE_PATH + "/tasks/turn-1"
+    assert (request.task.http_request.url, request.task.http_request.body) == (
+        "https://tasks.example.com/tasks/message_processor", b'{"id":1}')  # fmt: skip
+    assert request.task.http_request.oidc_token.service_account_email == SERVICE_ACCOUNT
+    assert metadata["x-goog-request-params"] == "parent=" + QUEUE_PATH
+
+
+def test_the_direct_create_task_raises_google_api_core_errors(direct_client):
+    queue = CloudTasksQueue(production(), direct_client)
+    task = Task.build("messages", "message_processor", {}, task_id="turn-1")
+
+    assert (queue.create_task(task), queue.create_task(task)) == (True, False)
+    with pytest.raises(AlreadyExists):
+        direct_client.create_task(parent=QUEUE_PATH, task=queue.cloud_task(task, QUEUE_PATH))
+    assert direct_client.transport is direct_client.client.transport  # everything else is the client's own

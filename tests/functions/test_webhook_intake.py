@@ -30,8 +30,8 @@ from shared.tasks.models import TaskRecord
 from shared.users.models import Role
 from shared.whatsapp.models import SessionStatus, WahaSession
 from shared.whatsapp.signature import sign_body
+from tests.waha_reference import PAYLOADS
 
-PAYLOADS = PROJECT_ROOT.parent / "shared" / "waha" / "payloads"
 URL = "/api/v1/webhooks/waha"
 PATIENT = "5511988887777@c.us"
 KEY = "webhook-test-key"

@@ -20,7 +20,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -37,8 +36,8 @@ from local.servers import free_port, stop_process
 from local.waha_emulator import EmulatorServer, RetryPolicy
 from local.waha_emulator.stores import MediaStore
 from local.waha_emulator.webhooks import sign_body
+from tests.waha_reference import SPEC_PATH
 
-SPEC_PATH = Path(__file__).resolve().parents[4] / "shared" / "waha" / "openapi.json"  # shared/ beside the repo
 SPEC_URI = "urn:waha-openapi"
 API_KEY = "emulator-test-key-7d2"
 HMAC_KEY = "emulator-hmac-key-41c"

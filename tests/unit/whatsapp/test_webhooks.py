@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 
@@ -7,8 +6,7 @@ from shared.errors import ValidationFailed
 from shared.whatsapp.contacts import identify_contact, push_name
 from shared.whatsapp.models import SessionStatus
 from shared.whatsapp.webhooks import MessageEvent, OtherEvent, SessionStatusEvent, is_patient_chat, parse_webhook
-
-PAYLOADS = Path(__file__).resolve().parents[4] / "shared" / "waha" / "payloads"
+from tests.waha_reference import PAYLOADS
 
 
 def envelope(event: str, payload: dict, **extra) -> bytes:

@@ -25,7 +25,8 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_PATH = Path(__file__).resolve().parents[4] / "shared" / "waha" / "openapi.json"  # shared/ beside the repo
+from tests.waha_reference import SPEC_PATH
+
 SPEC_URI = "urn:waha-openapi"
 SPEC_LOADS: list[Path] = []  # one entry per load: the session fixture must load the spec once
 

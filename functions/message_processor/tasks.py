@@ -48,8 +48,7 @@ def restart_session(payload: dict[str, Any]) -> None:
     name = payload.get("session")
     if not isinstance(name, str) or not name:
         raise DiscardTask("payload has no session name")
-    with WahaClient.from_settings() as waha:
-        waha.session = name
+    with WahaClient.from_settings(session=name) as waha:
         waha.restart_session()
 
 

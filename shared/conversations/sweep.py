@@ -37,7 +37,7 @@ def sweep_unprocessed(older_than_seconds: int | None = None, *, queue: TaskQueue
     age = older_than_seconds if older_than_seconds is not None else get_settings().sweep_after_seconds
     with session_scope() as session:
         rows = session.execute(
-            select(_messages.c.conversation_id, func.count(), func.min(_messages.c.created_at))
+            select(_messages.c.conversation_id, func.count())
             .where(
                 _messages.c.direction == MessageDirection.INBOUND,
                 _messages.c.processed_at.is_(None),
@@ -48,7 +48,7 @@ def sweep_unprocessed(older_than_seconds: int | None = None, *, queue: TaskQueue
     window = int(time.time() // max(age, 1))
     queue = queue or get_task_queue()
     enqueued = 0
-    for conversation_id, _count, _oldest in rows:
+    for conversation_id, _count in rows:
         payload = {"kind": "process_message", "conversation_id": str(conversation_id)}
         if queue.enqueue("messages", MESSAGE_PROCESSOR, payload, task_id=f"sweep-{conversation_id}-{window}"):
             enqueued += 1

@@ -45,9 +45,7 @@ def connect_waha(name: str, settings: Settings | None = None) -> WahaClient:
     """A WAHA client bound to session `name`, for a request someone is waiting on."""
     # One quick retry, not the default three with backoff: an admin would rather see 503 in a second than wait
     # four for the same answer.
-    waha = WahaClient.from_settings(settings, retries=1, backoff=0.5)
-    waha.session = name
-    return waha
+    return WahaClient.from_settings(settings, session=name, retries=1, backoff=0.5)
 
 
 def fetch_pairing_qr(waha: WahaClient, qr_format: QrFormat) -> bytes | dict[str, str]:

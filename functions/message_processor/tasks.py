@@ -9,7 +9,9 @@ from typing import Any
 
 import redis
 
-from shared.conversations.turns import ConversationBusy, run_turn, send_maintenance_notice
+from shared.assistant.composition import turn_services
+from shared.assistant.turn import TurnFailed, run_turn
+from shared.conversations.turns import ConversationBusy, send_maintenance_notice
 from shared.tasks.target import DiscardTask, RetryLater
 from shared.whatsapp.client import WahaClient
 from shared.whatsapp.media import fetch_media
@@ -25,14 +27,16 @@ def _uuid(payload: dict[str, Any], name: str) -> uuid.UUID:
 
 
 def process_message(payload: dict[str, Any]) -> None:
+    message_id = _uuid(payload, "message_id") if payload.get("message_id") else None  # a sweep names none
     try:
-        handled = run_turn(_uuid(payload, "conversation_id"))
+        run_turn(_uuid(payload, "conversation_id"), message_id, turn_services())
     except ConversationBusy:
         raise RetryLater(3, "another turn of this conversation is running") from None
+    except TurnFailed as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from None
     except redis.RedisError as exc:
         # The turn needs its lock; the sweep re-enqueues the message if every retry fails.
         raise RetryLater(10, f"redis unavailable: {type(exc).__name__}") from None
-    log.info("turn handled %d message(s)", handled, extra={"conversation_id": payload["conversation_id"]})
 
 
 def fetch_message_media(payload: dict[str, Any]) -> None:

@@ -76,11 +76,14 @@ def store_patient_message(
         row = connection.execute(_STORE, parameters).one_or_none()
     if row is None:
         return None
-    return StoredMessage(row.id, row.conversation_id, row.processing_note, _tasks(row))
+    return StoredMessage(row.id, row.conversation_id, row.processing_note, _tasks(row, settings.debounce_seconds))
 
 
-def _tasks(row) -> list[Task]:
-    """The recorded tasks as the queue will carry them (the same payloads the statement stored)."""
+def _tasks(row, debounce_seconds: float) -> list[Task]:
+    """The recorded tasks as the queue will carry them (the same payloads the statement stored).
+
+    A turn waits `debounce_seconds`, so that a burst of messages gets one reply (the newest message's task
+    answers them all; see shared/assistant/batch.py)."""
     conversation, message = str(row.conversation_id), str(row.id)
     tasks = []
     if row.turn_task_id and row.processing_note == "maintenance":
@@ -88,7 +91,7 @@ def _tasks(row) -> list[Task]:
         tasks.append(Task.build("messages", MESSAGE_PROCESSOR, payload, row.turn_task_id))
     elif row.turn_task_id:
         payload = {"kind": "process_message", "conversation_id": conversation, "message_id": message}
-        tasks.append(Task.build("messages", MESSAGE_PROCESSOR, payload, row.turn_task_id))
+        tasks.append(Task.build("messages", MESSAGE_PROCESSOR, payload, row.turn_task_id, delay=debounce_seconds))
     if row.media_task_id:
         tasks.append(
             Task.build("media", MESSAGE_PROCESSOR, {"kind": "fetch_media", "message_id": message}, row.media_task_id)

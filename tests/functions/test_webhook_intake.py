@@ -139,12 +139,15 @@ def test_one_message_delivered_five_times_at_once_is_one_row_and_one_task(intake
     assert count(ConversationMessage) == 1 and len(tasks("process_message")) == 1
 
 
-def test_the_processor_records_the_turn_as_handled(intake):
+def test_the_processor_answers_the_turn(intake):
     assert post(intake, message_body()).status_code == 200
+    assert get_task_queue().join(timeout=30)
     assert [task.status.value for task in tasks("process_message")] == ["COMPLETED"]
     with session_scope() as session:
-        message = session.scalars(select(ConversationMessage)).one()
-        assert message.processed_at is not None and message.processing_note == "handled"
+        inbound = session.scalars(select(ConversationMessage).where(ConversationMessage.direction == "INBOUND")).one()
+        reply = session.scalars(select(ConversationMessage).where(ConversationMessage.sender_kind == "BOT")).one()
+    assert inbound.processed_at is not None and inbound.processing_note == "replied"
+    assert reply.sent_at is not None and reply.body
 
 
 @pytest.mark.parametrize("chat", ["120363025246125888@g.us", "status@broadcast", "120363@newsletter"])

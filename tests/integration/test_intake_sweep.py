@@ -35,7 +35,8 @@ def webhook(message_id: str) -> bytes:
     return json.dumps({"event": "message", "session": "default", "payload": payload}).encode()
 
 
-def test_a_message_whose_task_could_not_be_enqueued_is_stored_and_swept_later(backends):
+def test_a_message_whose_task_could_not_be_enqueued_is_stored_and_swept_later(backends, waha_emulator, settings_env):
+    settings_env(WAHA_URL=waha_emulator.url, WAHA_API_KEY="test-waha-key")
     down = UnreachableQueue()
     outcome = handle_webhook(parse_webhook(webhook("false_5511988887777@c.us_AAA1")), queue=down)
     assert outcome.status == "stored" and down.attempts == 1
@@ -45,8 +46,8 @@ def test_a_message_whose_task_could_not_be_enqueued_is_stored_and_swept_later(ba
     assert (swept.conversations, swept.messages, swept.enqueued) == (1, 1, 1)
     assert get_task_queue().join(timeout=30)
     with session_scope() as session:
-        message = session.scalars(select(ConversationMessage)).one()
-        assert message.processed_at is not None and message.processing_note == "handled"
+        message = session.scalars(select(ConversationMessage).where(ConversationMessage.direction == "INBOUND")).one()
+        assert message.processed_at is not None and message.processing_note == "replied"
         records = session.scalars(select(TaskRecord)).all()
     # The intake's task was recorded (outbox) but never created; the sweep's turn is the one that ran.
     assert sorted((record.task_id.split("-")[0], record.status.value) for record in records) == [

@@ -4,7 +4,9 @@ Postgres and Redis come from DATABASE_URL / REDIS_URL when set, otherwise from e
 lives under the data folder (default `./.local`), so a second start keeps it. Then: migrations, the first
 ADMIN, the Cloud Tasks emulator (so tasks take the production code path), every function behind one port,
 and the WAHA emulator on 127.0.0.1:3000 (unless WAHA_URL points at a real WAHA) with its webhook signed and
-aimed at the intake. Secrets the developer did not set (JWT, task secret, WAHA key, webhook HMAC key) are
+aimed at the intake. The assistant runs on the offline provider (or Gemini with GOOGLE_API_KEY, or Gemini
+against the Gemini emulator with --gemini-emulator); local/sample_kb.yaml is imported as the knowledge base
+when none exists yet. Secrets the developer did not set (JWT, task secret, WAHA key, webhook HMAC key) are
 generated once and kept in the data folder. Ctrl-C (SIGINT) or SIGTERM stops every child it started.
 """
 
@@ -30,6 +32,7 @@ from shared.users import service as users
 LOCAL_DATABASE = "clinicbot"
 LOCAL_PROJECT = "clinicbot-local"
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
+SAMPLE_KNOWLEDGE_BASE = Path(__file__).parent / "sample_kb.yaml"
 
 
 class StopRequested(Exception):
@@ -69,9 +72,12 @@ def _ensure_first_admin(bootstrap: BootstrapSettings) -> str:
 
 
 class LocalStack:
-    def __init__(self, port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks") -> None:
+    def __init__(self, port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks",
+                 gemini_emulator_port: int | None = None) -> None:  # fmt: skip
         self.port, self.host, self.data_dir = port, host, data_dir.resolve()
         self.waha_port, self.queue = waha_port, queue
+        self.gemini_emulator_port = gemini_emulator_port
+        self.gemini: subprocess.Popen | None = None
         self.servers: list[EmbeddedPostgres | EmbeddedRedis] = []
         self.gateway: subprocess.Popen | None = None
         self.waha: subprocess.Popen | None = None
@@ -142,6 +148,30 @@ class LocalStack:
         self.where.append(("waha", f"emulator, {url}  (chat as a patient: {url}/)"))
         return settings | {"WAHA_URL": url, "WAHA_API_KEY": api_key}
 
+    def _assistant(self, bootstrap: BootstrapSettings) -> dict[str, str]:
+        """Offline by default; Gemini with your GOOGLE_API_KEY; or Gemini against the emulator (--gemini-emulator)."""
+        if self.gemini_emulator_port is None:
+            provider = "Gemini (GOOGLE_API_KEY)" if bootstrap.google_api_key else "offline provider"
+            self.where.append(("assistant", provider))
+            return {}
+        api_key = _kept_secret(None, self.data_dir, "gemini-emulator-key")
+        url = f"http://127.0.0.1:{self.gemini_emulator_port}"
+        self.gemini = subprocess.Popen(
+            [sys.executable, "-m", "local.gemini_emulator", "--port", str(self.gemini_emulator_port),
+             "--api-key", api_key, "--log-level", "WARNING"],
+            cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
+        )  # fmt: skip
+        self.where.append(("assistant", f"Gemini against the Gemini emulator, {url}  (script: {url}/_emulator/script)"))
+        return {"GOOGLE_API_KEY": api_key, "GEMINI_BASE_URL": url, "ASSISTANT_PROVIDER": "gemini"}
+
+    def _knowledge(self) -> None:
+        """Load local/sample_kb.yaml when no knowledge base was imported yet (yours is kept)."""
+        from shared.knowledge.loading import ensure_knowledge_base
+
+        info = ensure_knowledge_base(SAMPLE_KNOWLEDGE_BASE)
+        replace = "`clinicbot kb import FILE` replaces it"
+        self.where.append(("knowledge", f"{info.clinic_name} (version {info.version}); {replace}"))
+
     def _start_gateway(self) -> None:
         self.gateway = subprocess.Popen(
             [sys.executable, "-m", "local.gateway", "--host", self.host, "--port", str(self.port)],
@@ -166,13 +196,15 @@ class LocalStack:
         database_url, redis_url = self._database(bootstrap), self._redis(bootstrap)
         self.environment = {"ENVIRONMENT": "local", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                             "JWT_SECRET_KEY": _kept_secret(bootstrap.jwt_secret_key, self.data_dir, "jwt-secret"),
-                            "MEDIA_DIR": str(self.data_dir / "media")}  # fmt: skip
+                            "MEDIA_DIR": str(self.data_dir / "media"),
+                            "CHROMA_PERSIST_DIR": str(self.data_dir / "chroma")}  # fmt: skip
         apply_environment(self.environment)
         say("applying migrations")
         upgrade_database()
         say(_ensure_first_admin(bootstrap))
+        self._knowledge()
         dispose_engines()  # the gateway opens its own connections
-        self.environment |= self._task_queue(bootstrap) | self._waha(bootstrap)
+        self.environment |= self._task_queue(bootstrap) | self._waha(bootstrap) | self._assistant(bootstrap)
         apply_environment(self.environment)
         self._write_environment()
         self._start_gateway()
@@ -184,15 +216,16 @@ class LocalStack:
     def watch(self) -> None:
         """Block until a signal arrives or a child dies."""
         while True:
-            children = [self.gateway, self.waha] + [server.process for server in self.servers]
+            children = [self.gateway, self.waha, self.gemini] + [server.process for server in self.servers]
             children += [self.cloud_tasks.process] if self.cloud_tasks else []
             if any(child is not None and child.poll() is not None for child in children):
                 raise RuntimeError("a child process exited unexpectedly; stopping the stack")
             time.sleep(0.5)
 
     def stop(self) -> None:
-        if self.waha is not None:
-            stop_process(self.waha, signal.SIGTERM, timeout=10)
+        for emulator in (self.waha, self.gemini):
+            if emulator is not None:
+                stop_process(emulator, signal.SIGTERM, timeout=10)
         if self.gateway is not None:
             stop_process(self.gateway, signal.SIGTERM, timeout=10)
         if self.cloud_tasks is not None:
@@ -201,10 +234,11 @@ class LocalStack:
             server.stop()
 
 
-def run_local_stack(port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks") -> int:
+def run_local_stack(port: int, host: str, data_dir: Path, waha_port: int = 3000, queue: str = "cloudtasks",
+                    gemini_emulator_port: int | None = None) -> int:  # fmt: skip
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
-    stack = LocalStack(port, host, data_dir, waha_port, queue)
+    stack = LocalStack(port, host, data_dir, waha_port, queue, gemini_emulator_port)
     try:
         stack.start()
         stack.watch()

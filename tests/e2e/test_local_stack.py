@@ -27,14 +27,14 @@ STRIPPED = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET_KEY", "REDIS_NAMESPACE", "E
 
 
 class RunningStack:
-    def __init__(self, data_dir: Path, environment: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, environment: dict[str, str], *extra_args: str) -> None:
         self.port, self.waha_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         self.waha = f"http://127.0.0.1:{self.waha_port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [CLINICBOT, "local", "--port", str(self.port), "--data-dir", str(data_dir),
-             "--waha-port", str(self.waha_port)],
+             "--waha-port", str(self.waha_port), *extra_args],
             cwd=data_dir.parent, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         threading.Thread(target=self._collect, daemon=True).start()

@@ -62,7 +62,7 @@ def test_a_message_travels_from_the_emulator_to_the_processor_and_survives_redis
 
             sent = httpx.post(f"{stack.waha}/_emulator/inbound", json={"from": PATIENT, "body": "Olá, bom dia"})
             assert sent.status_code in (200, 201), sent.text
-            assert eventually(lambda: (message("Olá, bom dia") or (None,))[0] == "handled", what="turn handled")
+            assert eventually(lambda: (message("Olá, bom dia") or (None,))[0] == "replied", what="turn replied")
             assert message("Olá, bom dia")[1] == "COMPLETED"
             deliveries = httpx.get(f"{stack.waha}/_emulator/webhooks", params={"event": "message"}).json()
             assert [d["status_code"] for d in deliveries if d["event_id"] == sent.json()["event_id"]] == [200]
@@ -81,7 +81,7 @@ def test_a_message_travels_from_the_emulator_to_the_processor_and_survives_redis
                                     "0"], capture_output=True, text=True, timeout=60, env=environment)  # fmt: skip
             assert swept.returncode == 0, swept.stderr
             assert "1 turn(s) enqueued" in swept.stdout, swept.stdout
-            assert eventually(lambda: message("Ainda aí?")[0] == "handled", what="swept turn handled")
+            assert eventually(lambda: message("Ainda aí?")[0] == "replied", what="swept turn replied")
         finally:
             leftovers = _alive(stack.interrupt())
         assert leftovers == [], leftovers

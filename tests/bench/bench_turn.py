@@ -20,6 +20,7 @@ worker after the runs (its peak, VmHWM, too).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import statistics
@@ -118,8 +119,10 @@ def describe(label: str, times: list[float], baseline: float) -> str:
     ordered = sorted(times)
     p95 = ordered[int(0.95 * (len(ordered) - 1))]
     p50 = statistics.median(ordered)
-    return (f"{label:28} n={len(times):4}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {ordered[-1]:7.1f} ms  "
-            f"p50/floor {p50 / baseline:5.1f}x")
+    return (
+        f"{label:28} n={len(times):4}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {ordered[-1]:7.1f} ms  "
+        f"p50/floor {p50 / baseline:5.1f}x"
+    )
 
 
 def worker_memory(process: psutil.Process) -> tuple[float, float]:
@@ -161,6 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=200)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulators would log every request
     with ExitStack() as cleanup:
         scratch = Path(tempfile.mkdtemp(prefix="clinicbot-bench-"))
         scratch.chmod(0o755)

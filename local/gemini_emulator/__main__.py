@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 
 from local.gemini_emulator.server import EmulatorServer
+from local.servers import serve_until_signalled
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,12 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(args.log_level.upper())  # werkzeug would log every request at INFO
     server = EmulatorServer(args.host, args.port, args.api_keys)
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    server.start()
-    stopping.wait()
-    server.stop()
+    serve_until_signalled(server)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 
+from local.servers import serve_until_signalled
 from local.waha_emulator.emulator import DEFAULT_ME_PHONE
 from local.waha_emulator.server import DEFAULT_WEBHOOK_EVENTS, EmulatorServer
 from local.waha_emulator.webhooks import RetryPolicy
@@ -48,12 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         retries=RetryPolicy(args.retry_attempts, args.retry_delay, args.retry_policy),
         media_ttl=args.media_ttl, public_url=args.public_url, me_phone=args.me_phone,
     )  # fmt: skip
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    server.start()
-    stopping.wait()
-    server.stop()
+    serve_until_signalled(server)
 
 
 if __name__ == "__main__":

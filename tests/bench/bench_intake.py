@@ -78,6 +78,19 @@ def backends(cleanup: ExitStack, scratch: Path) -> tuple[str, str]:
     return server_url, redis_url
 
 
+def bench_backends(cleanup: ExitStack) -> tuple[Path, str, str]:
+    """A scratch folder, a migrated throwaway database and a Redis URL, all gone when `cleanup` closes."""
+    scratch = Path(tempfile.mkdtemp(prefix="clinicbot-bench-"))
+    scratch.chmod(0o755)
+    cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
+    server_url, redis_url = backends(cleanup, scratch)
+    name = f"clinicbot_bench_{uuid.uuid4().hex[:10]}"
+    database_url = create_database(server_url, name)
+    cleanup.callback(drop_database, server_url, name)
+    upgrade_database(database_url)
+    return scratch, database_url, redis_url
+
+
 def webhook(n: int, stamp_ms: int) -> bytes:
     sender = f"55119{n % 2000:08d}@c.us"
     payload = {"id": f"false_{sender}_{uuid.uuid4().hex.upper()}", "timestamp": stamp_ms // 1000, "from": sender,
@@ -156,14 +169,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     with ExitStack() as cleanup:
-        scratch = Path(tempfile.mkdtemp(prefix="clinicbot-bench-"))
-        scratch.chmod(0o755)
-        cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
-        server_url, redis_url = backends(cleanup, scratch)
-        name = f"clinicbot_bench_{uuid.uuid4().hex[:10]}"
-        database_url = create_database(server_url, name)
-        cleanup.callback(drop_database, server_url, name)
-        upgrade_database(database_url)
+        scratch, database_url, redis_url = bench_backends(cleanup)
         namespace = f"clinicbot-bench-{uuid.uuid4().hex[:8]}"
         environment = {**os.environ, "ENVIRONMENT": "local", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                        "REDIS_NAMESPACE": namespace, "WAHA_WEBHOOK_HMAC_KEY": HMAC_KEY, "LOG_LEVEL": "INFO",

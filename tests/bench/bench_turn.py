@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from contextlib import ExitStack
@@ -33,13 +31,13 @@ from pathlib import Path
 
 import httpx
 import psutil
-from bench_intake import backends, serve  # same folder
+from bench_intake import bench_backends, serve  # same folder
 
 from local.gemini_emulator import EmulatorServer as GeminiEmulator
-from local.servers import create_database, drop_database, free_port, stop_process
+from local.servers import free_port, stop_process
 from local.waha_emulator import EmulatorServer as WahaEmulator
 from shared.config import apply_environment
-from shared.migrate import PROJECT_ROOT, upgrade_database
+from shared.migrate import PROJECT_ROOT
 from shared.queue import SECRET_HEADER, TASK_NAME_HEADER, Task
 from shared.tasks.in_process import InProcessQueue
 from shared.whatsapp.intake import handle_webhook
@@ -166,14 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulators would log every request
     with ExitStack() as cleanup:
-        scratch = Path(tempfile.mkdtemp(prefix="clinicbot-bench-"))
-        scratch.chmod(0o755)
-        cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
-        server_url, redis_url = backends(cleanup, scratch)
-        name = f"clinicbot_bench_{uuid.uuid4().hex[:10]}"
-        database_url = create_database(server_url, name)
-        cleanup.callback(drop_database, server_url, name)
-        upgrade_database(database_url)
+        scratch, database_url, redis_url = bench_backends(cleanup)
         waha = cleanup.enter_context(
             WahaEmulator("127.0.0.1", 0, api_key="bench-waha", ack_delay=0.0, auto_scan_delay=0.0)
         )

@@ -53,6 +53,11 @@ class Clinic:
         with self.engine.connect() as connection:
             return connection.execute(text(sql), params).one_or_none()
 
+    def note_of(self, body: str) -> str | None:
+        """How the turn dealt with the inbound message `body` (None until it is stored and dealt with)."""
+        found = self.row("SELECT processing_note FROM conversation_messages WHERE body = :body", body=body)
+        return found[0] if found else None
+
     def clinicbot(self, *args: str) -> str:
         done = subprocess.run(
             [CLINICBOT, "--env-file", str(self.data_dir / "stack.env"), *args],
@@ -158,10 +163,7 @@ def test_the_assistant_on_the_offline_provider(backends):
         )
         clinic.say("5511900000009@c.us", "quanto custa o botox?")
         eventually(
-            lambda: (
-                clinic.row("SELECT processing_note FROM conversation_messages WHERE body = 'quanto custa o botox?'")[0]
-                == "human_takeover"
-            ),
+            lambda: clinic.note_of("quanto custa o botox?") == "human_takeover",
             what="silent turn",
         )
         assert clinic.replies("5511900000009@c.us") == []

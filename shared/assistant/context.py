@@ -33,10 +33,6 @@ class TurnServices:
     knowledge: Callable[[], KnowledgeBase | None]
     memory: bool = True  # conversation memory in Chroma (cards 077, 083)
 
-    @staticmethod
-    def knowledge_version(request: TurnRequest) -> str | None:
-        return request.knowledge_base.version if request.knowledge_base else None
-
 
 def build_turn_services(
     settings: Settings | None = None, *, waha: WahaClient | None = None, provider: Provider | None = None
@@ -53,20 +49,27 @@ def build_turn_services(
 
 
 def build_request(
-    session: Session, conversation: Conversation, batch: Batch, services: TurnServices, history: list[tuple[str, str]]
+    session: Session,
+    conversation: Conversation,
+    batch: Batch,
+    services: TurnServices,
+    history: list[tuple[str, str]],
+    knowledge_base: KnowledgeBase | None,
+    *,
+    retrieve: bool = True,
 ) -> TurnRequest:
-    """Everything the provider reads for this turn: history, facts, retrieved knowledge, memory, templates."""
-    knowledge_base = services.knowledge()
+    """Everything the provider reads for this turn: history, facts, retrieved knowledge, memory, templates.
+
+    Without `retrieve` (the answer is cached) the knowledge search and the memory recall are skipped."""
     text = "\n".join(batch.texts)
-    knowledge = _knowledge(knowledge_base, text)
     return TurnRequest(
         conversation_id=conversation.id,
         clinic_name=knowledge_base.clinic.name if knowledge_base else services.settings.clinic_name,
         new_messages=batch.texts,
         history=history,
         facts=stored_facts(conversation.context),
-        knowledge=knowledge,
-        memory=_memory(services, conversation.id, text, history),
+        knowledge=_knowledge(knowledge_base, text) if retrieve else [],
+        memory=_memory(services, conversation.id, text, history) if retrieve else [],
         templates=active_templates(session),
         knowledge_base=knowledge_base,
     )

@@ -28,6 +28,7 @@ from shared.assistant.handoff import hand_off
 from shared.assistant.outcomes import apply_decision
 from shared.assistant.providers import ProviderAnswer, ProviderError, TurnRequest, Usage
 from shared.assistant.recording import record_call, record_failure, store_reply
+from shared.assistant.schemas import TurnDecision
 from shared.conversations.models import Conversation
 from shared.conversations.outbound import Draft, deliver_pending, store_outbound
 from shared.conversations.turns import conversation_lock
@@ -96,15 +97,12 @@ def _decide_and_commit(conversation_id: uuid.UUID, message_id: uuid.UUID | None,
         if reason is not None:
             mark_processed(session, batch, reason)
             return TurnOutcome(reason)
-        request = build_request(
-            session,
-            conversation,
-            batch,
-            services,
-            recent_history(session, conversation_id, batch, services.settings.assistant_history_messages),
-        )
+        knowledge_base = services.knowledge()
+        key, cached = _cached_decision(batch, services, knowledge_base)
+        history = recent_history(session, conversation_id, batch, services.settings.assistant_history_messages)
+        request = build_request(session, conversation, batch, services, history, knowledge_base, retrieve=not cached)
     try:
-        answer, cache_hit = _decide(request, services)
+        answer, cache_hit = _decide(request, services, key, cached)
     except ProviderError as exc:
         return _provider_failed(conversation_id, batch, exc)
     if answer is None:
@@ -122,11 +120,19 @@ def _decide_and_commit(conversation_id: uuid.UUID, message_id: uuid.UUID | None,
     )
 
 
-def _decide(request: TurnRequest, services: TurnServices) -> tuple[ProviderAnswer | None, bool]:
-    """The decision from the cache or the provider; (None, False) when the daily budget is spent."""
+def _cached_decision(batch: Batch, services: TurnServices, knowledge_base) -> tuple[str, TurnDecision | None]:
+    """The response cache's key for this burst and its answer, looked up before any retrieval is paid for."""
+    version = knowledge_base.version if knowledge_base else None
+    key = response_cache.cache_key("\n".join(batch.texts), services.provider.prompt_version, version)
+    enabled = services.settings.response_cache_ttl_seconds > 0
+    return key, response_cache.lookup(key) if enabled else None
+
+
+def _decide(
+    request: TurnRequest, services: TurnServices, key: str, cached: TurnDecision | None
+) -> tuple[ProviderAnswer | None, bool]:
+    """The cached decision or the provider's; (None, False) when the daily budget is spent."""
     provider, settings = services.provider, services.settings
-    key = response_cache.cache_key(request.text, provider.prompt_version, services.knowledge_version(request))
-    cached = response_cache.lookup(key) if settings.response_cache_ttl_seconds else None
     if cached is not None:
         return ProviderAnswer(cached, provider.kind, "cache", provider.prompt_version, Usage(), 0), True
     if not budget.take_model_call(request.conversation_id, settings.llm_daily_call_limit):

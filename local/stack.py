@@ -141,8 +141,8 @@ class LocalStack:
         api_key = _kept_secret(bootstrap.waha_api_key, self.data_dir, "waha-api-key")
         url = f"http://127.0.0.1:{self.waha_port}"
         self.waha = subprocess.Popen(
-            [sys.executable, "-m", "local.waha_emulator", "--port", str(self.waha_port), "--api-key", api_key,
-             "--webhook-url", webhook_url, "--hmac-key", hmac_key, "--log-level", "WARNING"],
+            [sys.executable, "-m", "local.waha_emulator", "--port", str(self.waha_port), f"--api-key={api_key}",
+             "--webhook-url", webhook_url, f"--hmac-key={hmac_key}", "--log-level", "WARNING"],
             cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
         )  # fmt: skip
         self.where.append(("waha", f"emulator, {url}  (chat as a patient: {url}/)"))
@@ -158,7 +158,7 @@ class LocalStack:
         url = f"http://127.0.0.1:{self.gemini_emulator_port}"
         self.gemini = subprocess.Popen(
             [sys.executable, "-m", "local.gemini_emulator", "--port", str(self.gemini_emulator_port),
-             "--api-key", api_key, "--log-level", "WARNING"],
+             f"--api-key={api_key}", "--log-level", "WARNING"],
             cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
         )  # fmt: skip
         self.where.append(("assistant", f"Gemini against the Gemini emulator, {url}  (script: {url}/_emulator/script)"))

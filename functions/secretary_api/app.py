@@ -4,7 +4,16 @@ from functools import cache
 
 from flask_openapi3 import OpenAPI
 
-from functions.secretary_api import auth_routes, queue_routes, system_routes, users_routes, waha_routes
+from functions.secretary_api import (
+    auth_routes,
+    conversations_routes,
+    leads_routes,
+    notifications_routes,
+    queue_routes,
+    system_routes,
+    users_routes,
+    waha_routes,
+)
 from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
@@ -16,7 +25,9 @@ def create_app() -> OpenAPI:
     get_settings().require("jwt_secret_key")
     app = create_api(__name__, "clinicbot secretary API")
     install_auth(app)
-    for module in (system_routes, auth_routes, users_routes, waha_routes, queue_routes):
+    routes = (system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
+              notifications_routes)  # fmt: skip
+    for module in routes:
         app.register_api(module.api)
     app.register_blueprint(system_routes.docs)
     return app

@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 class PageQuery(BaseModel):
-    page: int = Field(default=1, ge=1, description="1-based page number")
+    page: int = Field(default=1, ge=1, le=100_000, description="1-based page number (at most 100,000)")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="items per page (max 100)")
 
 

@@ -15,7 +15,7 @@ from shared.audit.service import record_audit
 from shared.auth import REFRESH, Principal, TokenPair, decode_token, issue_tokens
 from shared.config import get_settings
 from shared.db import utcnow
-from shared.errors import Conflict, NotFound, TooManyRequests, Unauthorized
+from shared.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from shared.pagination import Page, paginate
 from shared.users.models import RefreshToken, RevokedToken, Role, User, UserStatus
 from shared.users.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
@@ -186,3 +186,11 @@ def ensure_admin(session: Session, email: str, full_name: str, password: str) ->
 
 def any_admin_exists(session: Session) -> bool:
     return session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN)) > 0
+
+
+def require_active_user(session: Session, user_id: uuid.UUID, field: str) -> User:
+    """The ACTIVE user `user_id`, or a 422 naming `field` (someone to assign work to)."""
+    user = session.get(User, user_id)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        raise ValidationFailed([FieldError(field, "must be the id of an ACTIVE user")])
+    return user

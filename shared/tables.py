@@ -7,6 +7,7 @@ from shared.conversations import models as conversations_models
 from shared.db import Base
 from shared.leads import models as leads_models
 from shared.notifications import models as notifications_models
+from shared.scheduling import models as scheduling_models
 from shared.tasks import models as tasks_models
 from shared.templates import models as templates_models
 from shared.users import models as users_models
@@ -22,6 +23,7 @@ __all__ = [
     "leads_models",
     "metadata",
     "notifications_models",
+    "scheduling_models",
     "tasks_models",
     "templates_models",
     "users_models",

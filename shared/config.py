@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     jwt_access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     jwt_refresh_token_days: int = Field(default=7, ge=1, le=90)
     login_max_failures: int = Field(default=5, ge=1)
+    # Secretary API requests per minute (card 107): per signed-in user, and per address for everything else.
+    api_rate_limit_per_user: int = Field(default=1000, ge=1)
+    api_rate_limit_anonymous: int = Field(default=100, ge=1)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
 

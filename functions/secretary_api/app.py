@@ -5,15 +5,19 @@ from functools import cache
 from flask_openapi3 import OpenAPI
 
 from functions.secretary_api import (
+    ai_routes,
+    audit_routes,
     auth_routes,
     conversations_routes,
     leads_routes,
     notifications_routes,
     queue_routes,
+    scheduled_routes,
     system_routes,
     users_routes,
     waha_routes,
 )
+from shared.api_limits import install_rate_limits
 from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
@@ -24,9 +28,10 @@ def create_app() -> OpenAPI:
     """The function's app, built once per process (functions-framework and the OpenAPI merge share it)."""
     get_settings().require("jwt_secret_key")
     app = create_api(__name__, "clinicbot secretary API")
+    install_rate_limits(app)  # before authentication: a flood of bad tokens is counted too
     install_auth(app)
     routes = (system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
-              notifications_routes)  # fmt: skip
+              notifications_routes, scheduled_routes, audit_routes, ai_routes)  # fmt: skip
     for module in routes:
         app.register_api(module.api)
     app.register_blueprint(system_routes.docs)

@@ -121,7 +121,18 @@ def _lead_of(session: Session, conversation: Conversation, name: str | None, mat
         )
         .on_conflict_do_nothing(index_elements=["conversation_id"])
     )
-    return session.scalars(select(Lead).where(Lead.conversation_id == conversation.id)).one()
+    lead = session.scalars(select(Lead).where(Lead.conversation_id == conversation.id)).one()
+    if lead.deleted_at is not None:  # deleted by the front desk, and the patient asks again: a new lead for them
+        lead.deleted_at, lead.status, lead.assigned_to_user_id = None, LeadStatus.NEW, None
+        session.add(
+            LeadInteraction(
+                lead_id=lead.id,
+                interaction_type=InteractionType.NOTE,
+                notes="Reaberto: o paciente voltou a pedir atendimento.",
+                details={"reopened": True},
+            )
+        )
+    return lead
 
 
 def _existing_lead(session: Session, conversation: Conversation) -> Lead | None:

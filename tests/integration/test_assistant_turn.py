@@ -206,3 +206,16 @@ def test_every_call_is_recorded_with_its_prompt_version_and_the_facts_are_kept(a
         assert context.patient_name == "Carla" and "manhã" in context.preferences["items"]
         assert context.intent_type == "schedule" and context.facts["maturity"]["score"] >= 70
     assert [m["chatId"] for m in bot_replies(assistant)] == [PATIENT]
+
+
+def test_a_patient_whose_lead_was_deleted_asking_again_gets_it_back_as_a_new_assigned_lead(assistant, make_user):
+    secretary = make_user(Role.USER)
+    patient_says("quero marcar uma consulta")
+    with session_scope() as session:
+        lead = session.scalars(select(Lead)).one()
+        lead.deleted_at, lead.status = func.now(), "LOST"
+    patient_says("oi, quero agendar uma limpeza de pele sábado")
+    with session_scope() as session:
+        lead = session.scalars(select(Lead)).one()
+        assert (lead.deleted_at, lead.status.value, lead.assigned_to_user_id) == (None, "NEW", secretary.id)
+        assert len(session.scalars(select(Notification).where(Notification.lead_id == lead.id)).all()) == 2

@@ -5,6 +5,7 @@ from shared.assistant import models as assistant_models
 from shared.audit import models as audit_models
 from shared.conversations import models as conversations_models
 from shared.db import Base
+from shared.feedback import models as feedback_models
 from shared.leads import models as leads_models
 from shared.notifications import models as notifications_models
 from shared.scheduling import models as scheduling_models
@@ -20,6 +21,7 @@ __all__ = [
     "assistant_models",
     "audit_models",
     "conversations_models",
+    "feedback_models",
     "leads_models",
     "metadata",
     "notifications_models",

@@ -9,8 +9,10 @@ from functions.secretary_api import (
     audit_routes,
     auth_routes,
     conversations_routes,
+    feedback_routes,
     leads_routes,
     notifications_routes,
+    privacy_routes,
     queue_routes,
     scheduled_routes,
     system_routes,
@@ -30,8 +32,10 @@ def create_app() -> OpenAPI:
     app = create_api(__name__, "clinicbot secretary API")
     install_rate_limits(app)  # before authentication: a flood of bad tokens is counted too
     install_auth(app)
-    routes = (system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
-              notifications_routes, scheduled_routes, audit_routes, ai_routes)  # fmt: skip
+    routes = (
+        system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
+        notifications_routes, scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes,
+    )  # fmt: skip
     for module in routes:
         app.register_api(module.api)
     app.register_blueprint(system_routes.docs)

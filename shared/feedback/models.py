@@ -1,0 +1,1 @@
+"""Patient feedback after a closed conversation (card 134)."""

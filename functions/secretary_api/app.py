@@ -16,6 +16,7 @@ from functions.secretary_api import (
     queue_routes,
     scheduled_routes,
     system_routes,
+    tags_routes,
     users_routes,
     waha_routes,
 )
@@ -35,6 +36,7 @@ def create_app() -> OpenAPI:
     routes = (
         system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
         notifications_routes, scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes,
+        tags_routes,
     )  # fmt: skip
     for module in routes:
         app.register_api(module.api)

@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import Base, CreatedAt, Timestamps, UpdatedAt, UUIDPk, pg_enum
@@ -127,6 +127,11 @@ class ConversationMessage(Base):
     revoked_at: Mapped[datetime | None]
     patient_reaction: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[CreatedAt] = mapped_column(index=True)
+    # Card 112: Postgres keeps the Portuguese full-text vector of the body itself. Deferred: only the search
+    # reads it, and no listing should carry it around.
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('portuguese', coalesce(body, ''))", persisted=True), deferred=True
+    )
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -140,7 +145,11 @@ class ConversationMessage(Base):
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         CheckConstraint("(direction = 'INBOUND') = (sender_kind = 'PATIENT')", name="patient_messages_are_inbound"),
+        Index("ix_conversation_messages_search_vector", "search_vector", postgresql_using="gin"),
     )
+    # Not eager: the ORM would otherwise add RETURNING search_vector to every INSERT, shipping back a vector that
+    # nothing reads (every other server default here also has a Python default, so nothing else is fetched).
+    __mapper_args__ = {"eager_defaults": False}
 
 
 class ConversationContext(Base):
@@ -160,3 +169,46 @@ class ConversationContext(Base):
     updated_at: Mapped[UpdatedAt]
 
     conversation: Mapped[Conversation] = relationship(back_populates="context")
+
+
+class ConversationNote(Timestamps, Base):
+    """An internal note on a conversation (card 104): for the team only, never sent to the patient."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[UUIDPk]
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # SET NULL: a note outlives its author's account (users are deactivated, but a purge must not lose notes).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_conversation_notes_conversation_id_created_at", "conversation_id", "created_at"),)
+
+
+class Tag(Base):
+    """A label for conversations (card 103), created by an ADMIN."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[UUIDPk]
+    name: Mapped[str] = mapped_column(String(50))
+    # The name trimmed and lower-cased: "Urgente" and " urgente" are the same tag, and the database says so.
+    name_key: Mapped[str] = mapped_column(String(50), unique=True)
+    color: Mapped[str | None] = mapped_column(String(7))
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[CreatedAt]
+
+    __table_args__ = (CheckConstraint("color IS NULL OR color ~ '^#[0-9A-Fa-f]{6}$'", name="color_hex"),)
+
+
+class ConversationTag(Base):
+    """A tag on a conversation; the pair is the key, so tagging twice is one row."""
+
+    __tablename__ = "conversation_tags"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    tagged_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[CreatedAt]

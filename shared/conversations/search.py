@@ -1,0 +1,97 @@
+"""Portuguese full-text search over message bodies (card 112), one hit per conversation.
+
+The vector is a generated column (`conversation_messages.search_vector`) under a GIN index, so the match is an
+index scan. The 'portuguese' configuration stems ("dentes" finds "dente") but keeps accents: "orcamento" does
+not find "orçamento" (that would need the unaccent extension in a custom configuration).
+"""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from shared.auth import Principal
+from shared.conversations.models import Conversation, ConversationMessage
+from shared.conversations.notes_schemas import SearchHitOut, SearchQuery
+from shared.pagination import Page
+
+PORTUGUESE = literal_column("'portuguese'::regconfig")
+# Matches are marked with <mark> and, since the rest of the snippet is the patient's raw text, everything else
+# is HTML-escaped afterwards: a body with "<script>" must not reach a browser as markup.
+HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxFragments=2"
+_MARKS = {html.escape("<mark>"): "<mark>", html.escape("</mark>"): "</mark>"}
+
+_M = ConversationMessage
+
+
+def _visible_to(actor: Principal) -> list[ColumnElement[bool]]:
+    # The conversations' rule (shared/conversations/service.py): a USER finds only what is assigned to her.
+    return [] if actor.is_admin else [Conversation.assigned_to_user_id == actor.user_id]
+
+
+def search_conversations(session: Session, actor: Principal, query: SearchQuery) -> Page[SearchHitOut]:
+    """Conversations whose messages match `query.q`, most relevant first, each with its best message."""
+    tsquery = func.websearch_to_tsquery(PORTUGUESE, query.q)
+    rank = func.ts_rank_cd(_M.search_vector, tsquery)
+    ranked = (
+        select(
+            _M.id.label("message_id"),
+            _M.conversation_id,
+            _M.created_at,
+            rank.label("rank"),
+            func.row_number()
+            .over(partition_by=_M.conversation_id, order_by=(rank.desc(), _M.created_at.desc(), _M.id))
+            .label("place"),
+        )
+        .join(Conversation, Conversation.id == _M.conversation_id)
+        .where(_M.search_vector.bool_op("@@")(tsquery), *_visible_to(actor))
+        .subquery("ranked")
+    )
+    best = select(ranked.c.message_id, ranked.c.rank).where(ranked.c.place == 1)
+    total = session.scalar(select(func.count()).select_from(best.subquery())) or 0
+    page = session.execute(
+        best.order_by(ranked.c.rank.desc(), ranked.c.created_at.desc(), ranked.c.conversation_id)
+        .offset((query.page - 1) * query.limit)
+        .limit(query.limit)
+    ).all()
+    items = _hits(session, [(row.message_id, row.rank) for row in page], tsquery)
+    pages = -(-total // query.limit)
+    return Page[SearchHitOut](items=items, total=total, page=query.page, limit=query.limit, pages=pages)
+
+
+def _hits(session: Session, page: list[tuple], tsquery: ColumnElement) -> list[SearchHitOut]:
+    """The page's messages with their snippets: ts_headline is costly, so it runs on this page only."""
+    if not page:
+        return []
+    headline = func.ts_headline(PORTUGUESE, func.coalesce(_M.body, ""), tsquery, HEADLINE_OPTIONS)
+    rows = session.execute(
+        select(_M, Conversation.name, Conversation.phone_number, headline.label("snippet"))
+        .join(Conversation, Conversation.id == _M.conversation_id)
+        .where(_M.id.in_([message_id for message_id, _ in page]))
+    ).all()
+    found = {row[0].id: row for row in rows}
+    return [_hit(found[message_id], rank) for message_id, rank in page]
+
+
+def _hit(row, rank: float) -> SearchHitOut:
+    message, name, phone_number, snippet = row
+    return SearchHitOut(
+        conversation_id=message.conversation_id,
+        name=name,
+        phone_number=phone_number,
+        message_id=message.id,
+        direction=message.direction,
+        sender_kind=message.sender_kind,
+        message_created_at=message.created_at,
+        rank=rank,
+        snippet=_safe_snippet(snippet),
+    )
+
+
+def _safe_snippet(snippet: str) -> str:
+    escaped = html.escape(snippet, quote=False)
+    for mark, tag in _MARKS.items():
+        escaped = escaped.replace(mark, tag)
+    return escaped

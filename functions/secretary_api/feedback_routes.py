@@ -1,9 +1,32 @@
-"""(being built)."""
+"""/api/v1/feedback: the patient's score after a closed conversation (card 134), and its NPS for ADMIN.
 
-from __future__ import annotations
+The blueprint has no default security: POST is public (the signed single-use token in the body is the
+credential), and the ADMIN listing declares its own.
+"""
 
-from flask_openapi3 import APIBlueprint
+from flask_openapi3 import APIBlueprint, Tag
 
-from shared.http import API_PREFIX
+from shared.auth import require_role
+from shared.db import session_scope
+from shared.feedback import service
+from shared.feedback.schemas import FeedbackCreate, FeedbackPage, FeedbackQuery, FeedbackReceipt
+from shared.http import API_PREFIX, SECURED, error_responses
+from shared.users.models import Role
 
-api = APIBlueprint("feedback", __name__, url_prefix=f"{API_PREFIX}")
+api = APIBlueprint("feedback", __name__, url_prefix=f"{API_PREFIX}/feedback", abp_tags=[Tag(name="feedback")])
+
+
+@api.post("", responses={201: FeedbackReceipt, **error_responses(400, 401, 404, 409, 422)})
+def submit_feedback(body: FeedbackCreate):
+    """A patient's 0-10 score and optional comment; no login, the token is the credential and works once."""
+    with session_scope() as session:
+        service.record_feedback(session, body)
+    return FeedbackReceipt().model_dump(), 201
+
+
+@api.get("", security=SECURED, responses={200: FeedbackPage, **error_responses(401, 403, 422)})
+@require_role(Role.ADMIN)
+def list_feedback(query: FeedbackQuery):
+    """Answers newest first, with the NPS (% promoters 9-10 minus % detractors 0-6) of the filtered set."""
+    with session_scope() as session:
+        return service.list_feedback(session, query).model_dump(mode="json")

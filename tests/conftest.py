@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import functions_framework
 import httpx
@@ -171,6 +172,17 @@ def login(secretary_api):
         return response.json
 
     return do_login
+
+
+@pytest.fixture
+def people(make_user, login):
+    """An ADMIN and two secretaries, Ana and Bia: `people.ana` is the user, `people.ana_h` her auth headers."""
+    found = SimpleNamespace()
+    for name, role in (("admin", Role.ADMIN), ("ana", Role.USER), ("bia", Role.USER)):
+        user = make_user(role)
+        setattr(found, name, user)
+        setattr(found, f"{name}_h", bearer(login(user)["access_token"]))
+    return found
 
 
 def bearer(token: str) -> dict[str, str]:

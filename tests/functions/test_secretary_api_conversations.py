@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -35,18 +34,6 @@ from tests.conftest import bearer
 
 BASE = "/api/v1/conversations"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def people(make_user, login):
-    """An ADMIN and two secretaries, each with her headers."""
-
-    found = SimpleNamespace()
-    for name, role in (("admin", Role.ADMIN), ("ana", Role.USER), ("bia", Role.USER)):
-        user = make_user(role)
-        setattr(found, name, user)
-        setattr(found, f"{name}_h", bearer(login(user)["access_token"]))
-    return found
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ class ConversationListQuery(PageQuery):
         default=None, description="user id; a USER only ever sees her own, so another id gives an empty page"
     )
     unassigned: bool | None = Field(default=None, description="true: only conversations nobody has taken")
+    tag_id: uuid.UUID | None = Field(default=None, description="only conversations carrying this tag (card 103)")
     date_from: datetime | None = Field(
         default=None,
         description="last message at or after (ISO 8601; no offset means UTC)",

@@ -21,6 +21,7 @@ from shared.conversations.models import (
     ConversationContext,
     ConversationMessage,
     ConversationStatus,
+    ConversationTag,
 )
 from shared.conversations.schemas import (
     AssignmentUpdate,
@@ -100,6 +101,9 @@ def _filters(query: ConversationListQuery) -> list[ColumnElement[bool]]:
         conditions.append(Conversation.last_message_at <= query.date_to)
     if query.search is not None:
         conditions.append(_search(query.search))
+    if query.tag_id is not None:
+        tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag_id == query.tag_id)
+        conditions.append(Conversation.id.in_(tagged))
     return conditions
 
 

@@ -233,3 +233,17 @@ def test_search_survives_odd_queries(secretary_api, people):
     for q in ('"dor', "dor -", "!!! & | ( )", "or", "-dor", "dor:*", "'; drop table"):
         answer = secretary_api.get(f"{BASE}/search", query_string={"q": q}, headers=people.ana_h)
         assert answer.status_code == 200, (q, answer.json)
+
+
+def test_the_conversation_list_filters_by_tag_within_what_the_user_sees(secretary_api, people):
+    tag = secretary_api.post("/api/v1/tags", json={"name": "Retorno"}, headers=people.admin_h).json
+    tagged, untagged = make_conversation("5511900000031", people.ana), make_conversation("5511900000032", people.ana)
+    hidden = make_conversation("5511900000033", people.bia)
+    for cid, headers in ((tagged, people.ana_h), (hidden, people.bia_h)):
+        secretary_api.post(f"{BASE}/{cid}/tags", json={"tag_id": tag["id"]}, headers=headers)
+
+    ana = secretary_api.get(BASE, query_string={"tag_id": tag["id"]}, headers=people.ana_h).json
+    admin = secretary_api.get(BASE, query_string={"tag_id": tag["id"]}, headers=people.admin_h).json
+    assert [item["id"] for item in ana["items"]] == [str(tagged)]
+    assert sorted(item["id"] for item in admin["items"]) == sorted([str(tagged), str(hidden)])
+    assert str(untagged) not in {item["id"] for item in admin["items"]}

@@ -12,6 +12,7 @@ import redis
 from shared.assistant.composition import turn_services
 from shared.assistant.turn import TurnFailed, run_turn
 from shared.conversations.turns import ConversationBusy, send_maintenance_notice
+from shared.feedback.service import send_feedback_request
 from shared.tasks.target import DiscardTask, RetryLater
 from shared.whatsapp.client import WahaClient
 from shared.whatsapp.media import fetch_media
@@ -48,6 +49,13 @@ def maintenance_notice(payload: dict[str, Any]) -> None:
     send_maintenance_notice(_uuid(payload, "conversation_id"))
 
 
+def feedback_request(payload: dict[str, Any]) -> None:
+    closed_at = payload.get("closed_at")
+    if not isinstance(closed_at, str) or not closed_at:
+        raise DiscardTask("payload has no closed_at")
+    send_feedback_request(_uuid(payload, "conversation_id"), closed_at)
+
+
 def restart_session(payload: dict[str, Any]) -> None:
     name = payload.get("session")
     if not isinstance(name, str) or not name:
@@ -61,6 +69,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "fetch_media": fetch_message_media,
     "maintenance_notice": maintenance_notice,
     "restart_session": restart_session,
+    "feedback_request": feedback_request,
 }
 
 

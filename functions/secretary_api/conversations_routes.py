@@ -11,6 +11,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from shared.auth import current_principal, require_auth, require_role
 from shared.conversations import human_reply, service
+from shared.conversations.models import ConversationStatus
 from shared.conversations.schemas import (
     AssignmentUpdate,
     ConversationDetailOut,
@@ -25,6 +26,7 @@ from shared.conversations.schemas import (
     SecretaryMessageOut,
 )
 from shared.db import session_scope
+from shared.feedback.service import request_feedback
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.pagination import Page
 from shared.users.models import Role
@@ -61,7 +63,10 @@ def get_conversation(path: ConversationPath, query: ConversationDetailQuery):
 def change_status(path: ConversationPath, body: ConversationStatusUpdate):
     """Change the status along the allowed transitions (409 names the allowed ones); audited with the reason."""
     with session_scope() as session:
-        return service.change_status(session, current_principal(), path.conversation_id, body).model_dump(mode="json")
+        changed = service.change_status(session, current_principal(), path.conversation_id, body)
+    if changed.status is ConversationStatus.CLOSED:  # after the commit: ask the patient for a score
+        request_feedback(changed.id)
+    return changed.model_dump(mode="json")
 
 
 @api.post("/<uuid:conversation_id>/assign", responses={200: ConversationOut, **error_responses(401, 403, 404, 422)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import datetime
 
 from sqlalchemy import case, exists, func, select
@@ -9,13 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.conversations.models import Conversation
+from shared.conversations.outbound import send_text_once
+from shared.db import session_scope, utcnow
 from shared.errors import Conflict, NotFound
 from shared.feedback.models import Feedback
 from shared.feedback.schemas import FeedbackCreate, FeedbackOut, FeedbackPage, FeedbackQuery, NpsSummary
-from shared.feedback.tokens import verify_feedback_token
+from shared.feedback.tokens import closing_message, issue_feedback_token, verify_feedback_token
 from shared.pagination import paginate
+from shared.queue import TaskQueue, get_task_queue
+from shared.routing import MESSAGE_PROCESSOR
+from shared.whatsapp.client import WahaClient
 
 ALREADY_ANSWERED = "This feedback token was already used"
+
+log = logging.getLogger(__name__)
 
 
 def record_feedback(session: Session, data: FeedbackCreate, *, now: datetime | None = None) -> Feedback:
@@ -65,3 +74,34 @@ def list_feedback(session: Session, query: FeedbackQuery) -> FeedbackPage:
     statement = select(Feedback).where(*_filters(query)).order_by(Feedback.created_at.desc(), Feedback.id.desc())
     page = paginate(session, statement, query, FeedbackOut.model_validate)
     return FeedbackPage(**page.model_dump(), nps=summarize_nps(session, query))
+
+
+def send_feedback_request(conversation_id: uuid.UUID, closed_at: str, waha: WahaClient | None = None) -> bool:
+    """Ask the patient of a closed conversation for a score, once per closing; False when not to ask.
+
+    The message (with its token) is stored under a key of this closing before it is sent, so a retried task sends
+    the same words once. A contact who opted out is not asked.
+    """
+    with session_scope() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.opted_out_at is not None:
+            return False
+    waha = waha or WahaClient.from_settings()
+    client_ref = f"feedback:{conversation_id}:{closed_at}"
+    send_text_once(conversation_id, client_ref, closing_message(issue_feedback_token(conversation_id)), waha)
+    return True
+
+
+def request_feedback(conversation_id: uuid.UUID, queue: TaskQueue | None = None) -> bool:
+    """Enqueue the request for a score after a conversation was closed (call after the commit).
+
+    The close stands even when the queue is down: the patient is simply not asked (logged)."""
+    closed_at = utcnow().strftime("%Y%m%dT%H%M%S")
+    payload = {"kind": "feedback_request", "conversation_id": str(conversation_id), "closed_at": closed_at}
+    try:
+        return (queue or get_task_queue()).enqueue(
+            "messages", MESSAGE_PROCESSOR, payload, task_id=f"feedback-{conversation_id}-{closed_at}"
+        )
+    except Exception:
+        log.exception("feedback request not enqueued", extra={"conversation_id": str(conversation_id)})
+        return False

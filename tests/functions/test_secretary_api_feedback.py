@@ -10,6 +10,7 @@ from shared.conversations.models import Conversation, ConversationStatus
 from shared.db import session_scope, utcnow
 from shared.feedback.models import Feedback
 from shared.feedback.tokens import closing_message, issue_feedback_token
+from shared.queue import get_task_queue
 from shared.users.models import Role
 from tests.conftest import bearer
 
@@ -63,8 +64,13 @@ def test_a_tampered_expired_or_garbage_token_is_refused_with_401(secretary_api):
 
 def test_a_score_out_of_range_or_a_long_comment_is_422_and_nothing_is_written(secretary_api):
     token = issue_feedback_token(closed_conversation())
-    for body in ({"token": token, "score": 11}, {"token": token, "score": -1}, {"token": token},
-                 {"token": token, "score": 5, "comment": "x" * 2001}, {"score": 5}):  # fmt: skip
+    for body in (
+        {"token": token, "score": 11},
+        {"token": token, "score": -1},
+        {"token": token},
+        {"token": token, "score": 5, "comment": "x" * 2001},
+        {"score": 5},
+    ):
         assert secretary_api.post(URL, json=body).status_code == 422, body
     assert stored() == 0
     assert secretary_api.post(URL, json={"token": token, "score": 0}).status_code == 201  # still unused
@@ -123,3 +129,26 @@ def test_the_listing_is_for_admins_only(secretary_api, make_user, login):
     user = bearer(login(make_user(Role.USER))["access_token"])
     assert secretary_api.get(URL, headers=user).status_code == 403
     assert secretary_api.get(URL).status_code == 401
+
+
+def test_closing_a_conversation_asks_the_patient_once_with_a_token_that_scores(
+    secretary_api, people, waha_emulator, settings_env
+):
+    settings_env(WAHA_URL=waha_emulator.url, WAHA_API_KEY="test-waha-key")
+    waha_emulator.emulator.outbox.clear()
+    with session_scope() as session:
+        conversation = Conversation(
+            chat_id="5511944443333@c.us", phone_number="5511944443333", assigned_to_user_id=people.ana.id
+        )
+        session.add(conversation)
+        session.flush()
+        conversation_id = conversation.id
+    closed = secretary_api.patch(
+        f"/api/v1/conversations/{conversation_id}/status", json={"status": "CLOSED"}, headers=people.ana_h
+    )
+    assert closed.status_code == 200, closed.json
+    assert get_task_queue().join(timeout=30)
+    [sent] = waha_emulator.emulator.outbox.list_messages({"5511944443333@c.us"})
+    assert sent["text"].startswith("Como foi seu atendimento?")
+    token = sent["text"].rsplit(" ", 1)[-1]
+    assert secretary_api.post("/api/v1/feedback", json={"token": token, "score": 9}).status_code == 201

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from shared.alerts.models import AlertSeverity
 from shared.alerts.service import raise_alert
+from shared.assistant.batch import Batch
 from shared.assistant.costs import cost_of
 from shared.assistant.models import LLMInteraction
 from shared.assistant.providers import ProviderAnswer, ProviderError
 from shared.assistant.schemas import TurnDecision
-from shared.config import Settings
 from shared.conversations.models import Conversation
 from shared.conversations.outbound import Draft, store_outbound
 from shared.templates.service import template_drafts
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def store_reply(
-    session: Session, conversation: Conversation, batch, decision: TurnDecision, settings: Settings, clinic_name: str
+    session: Session, conversation: Conversation, batch: Batch, decision: TurnDecision, clinic_name: str
 ) -> int:
     """Store the reply (a chosen template's messages, or the text) under keys of this burst; returns how many."""
     drafts = None

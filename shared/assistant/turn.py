@@ -109,7 +109,7 @@ def _decide_and_commit(conversation_id: uuid.UUID, message_id: uuid.UUID | None,
         return _over_budget(conversation_id, batch)
     with session_scope() as session:
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
-        store_reply(session, conversation, batch, answer.decision, services.settings, request.clinic_name)
+        store_reply(session, conversation, batch, answer.decision, request.clinic_name)
         record_call(session, conversation_id, answer, cache_hit)
         events = apply_decision(session, conversation, answer.decision, services.settings)
         mark_processed(session, batch, "replied")

@@ -21,7 +21,6 @@ from shared.pagination import PageQuery
 DEFAULT_MESSAGES = 50
 MAX_MESSAGES = 200
 # Far beyond any real listing; it keeps OFFSET inside Postgres' bigint, so a silly page is a 422, not a 500.
-MAX_PAGE = 100_000
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._~+/=-]{1,80}$"  # no ':' - it separates the key from the part number
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,49}$")
 
@@ -43,7 +42,6 @@ class ConversationPath(BaseModel):
 
 
 class ConversationListQuery(PageQuery):
-    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="1-based page number")
     status: ConversationStatus | None = Field(default=None, json_schema_extra={"example": "WAITING_SECRETARY"})
     is_urgent: bool | None = None
     assigned_to: uuid.UUID | None = Field(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shared.auth import Principal
 from shared.conversations.models import Conversation, ConversationMessage
 from shared.conversations.notes_schemas import SearchHitOut, SearchQuery
+from shared.conversations.service import visible_to
 from shared.pagination import Page
 
 PORTUGUESE = literal_column("'portuguese'::regconfig")
@@ -24,11 +25,6 @@ HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxFragments=2"
 _MARKS = {html.escape("<mark>"): "<mark>", html.escape("</mark>"): "</mark>"}
 
 _M = ConversationMessage
-
-
-def _visible_to(actor: Principal) -> list[ColumnElement[bool]]:
-    # The conversations' rule (shared/conversations/service.py): a USER finds only what is assigned to her.
-    return [] if actor.is_admin else [Conversation.assigned_to_user_id == actor.user_id]
 
 
 def search_conversations(session: Session, actor: Principal, query: SearchQuery) -> Page[SearchHitOut]:
@@ -46,7 +42,7 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
             .label("place"),
         )
         .join(Conversation, Conversation.id == _M.conversation_id)
-        .where(_M.search_vector.bool_op("@@")(tsquery), *_visible_to(actor))
+        .where(_M.search_vector.bool_op("@@")(tsquery), *visible_to(actor))
         .subquery("ranked")
     )
     best = select(ranked.c.message_id, ranked.c.rank).where(ranked.c.place == 1)

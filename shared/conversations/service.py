@@ -68,7 +68,8 @@ def visible_conversation(
     return conversation
 
 
-def _visible_to(actor: Principal) -> list[ColumnElement[bool]]:
+def visible_to(actor: Principal) -> list[ColumnElement[bool]]:
+    """The conditions that keep a USER to the conversations assigned to her (none for an ADMIN)."""
     return [] if actor.is_admin else [Conversation.assigned_to_user_id == actor.user_id]
 
 
@@ -157,7 +158,7 @@ def _item(conversation: Conversation, last: LastMessageOut | None) -> Conversati
 
 def list_conversations(session: Session, actor: Principal, query: ConversationListQuery) -> Page[ConversationOut]:
     """The conversations `actor` may see, filtered, most recent message first (never-written-to ones last)."""
-    conditions = _visible_to(actor) + _filters(query)
+    conditions = visible_to(actor) + _filters(query)
     total = session.scalar(select(func.count()).select_from(Conversation).where(*conditions)) or 0
     items = _items(session, conditions, (query.page - 1) * query.limit, query.limit) if total else []
     pages = math.ceil(total / query.limit) if total else 0

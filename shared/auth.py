@@ -1,4 +1,4 @@
-"""JWT access and refresh tokens, and the `require_auth` / `require_role` decorators.
+"""JWT access and refresh tokens, and the `require_auth` / `require_role` / `require_permission` decorators.
 
 Access tokens are short-lived and carry the user id (`sub`), their own id (`jti`) and the login's
 family id (`fam`). Refresh tokens rotate inside that family; every request re-checks in Postgres that the
@@ -25,6 +25,7 @@ from shared.db import session_scope, utcnow
 from shared.errors import Forbidden, Unauthorized
 from shared.http import client_ip
 from shared.users.models import RefreshToken, RevokedToken, Role, User, UserStatus
+from shared.users.permissions import Permission, role_permissions
 
 ACCESS, REFRESH = "access", "refresh"
 INVALID_TOKEN = "Invalid, expired or revoked token"
@@ -151,43 +152,62 @@ def current_principal() -> Principal:
     return principal
 
 
-_ROLES_ATTR = "__clinicbot_roles__"
+_GUARD_ATTR = "__clinicbot_guard__"
 
 
-def _authorize(roles: tuple[Role, ...]) -> None:
+@dataclass(frozen=True)
+class Guard:
+    """What a route demands beyond a valid token: one of `roles`, and every one of `permissions`."""
+
+    roles: tuple[Role, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+
+
+def _authorize(guard: Guard) -> None:
     principal = authenticate_request()
-    if roles and principal.role not in roles:
-        raise Forbidden("This action needs the role " + " or ".join(role.value for role in roles))
+    if guard.roles and principal.role not in guard.roles:
+        raise Forbidden("This action needs the role " + " or ".join(role.value for role in guard.roles))
+    if guard.permissions:
+        with session_scope() as session:
+            held = role_permissions(session, principal.role)
+        missing = [permission.value for permission in guard.permissions if permission not in held]
+        if missing:
+            raise Forbidden("This action needs the permission " + ", ".join(missing))
     g.principal = principal
 
 
-def _guard(view: F, roles: tuple[Role, ...]) -> F:
+def _guard(view: F, guard: Guard) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("principal") is None:  # the app did not install_auth(); authorize here instead
-            _authorize(roles)
+            _authorize(guard)
         return view(*args, **kwargs)
 
-    # flask-openapi3 copies __dict__ onto the view it registers, so the hook below can find the roles.
-    setattr(wrapper, _ROLES_ATTR, roles)
+    # flask-openapi3 copies __dict__ onto the view it registers, so the hook below can find the guard.
+    setattr(wrapper, _GUARD_ATTR, guard)
     return wrapper  # type: ignore[return-value]
 
 
 def require_auth(view: F) -> F:
     """Reject the request with 401 unless it carries a valid access token."""
-    return _guard(view, ())
+    return _guard(view, Guard())
 
 
 def require_role(*roles: Role) -> Callable[[F], F]:
     """Like require_auth, and 403 unless the user holds one of `roles`."""
-    return lambda view: _guard(view, roles)
+    return lambda view: _guard(view, Guard(roles=roles))
+
+
+def require_permission(*permissions: Permission) -> Callable[[F], F]:
+    """Like require_auth, and 403 unless the user's role holds every one of `permissions`."""
+    return lambda view: _guard(view, Guard(permissions=permissions))
 
 
 def _authorize_before_validation() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
-    roles = getattr(view, _ROLES_ATTR, None)
-    if roles is not None:
-        _authorize(roles)
+    guard = getattr(view, _GUARD_ATTR, None)
+    if guard is not None:
+        _authorize(guard)
 
 
 def install_auth(app: Flask) -> None:

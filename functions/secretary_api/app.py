@@ -9,16 +9,22 @@ from functions.secretary_api import (
     audit_routes,
     auth_routes,
     conversations_routes,
+    duplicates_routes,
+    export_routes,
     feedback_routes,
+    history_routes,
     leads_routes,
     notifications_routes,
+    permissions_routes,
     privacy_routes,
     queue_routes,
     scheduled_routes,
     system_routes,
     tags_routes,
+    templates_routes,
     users_routes,
     waha_routes,
+    webhooks_routes,
 )
 from shared.api_limits import install_rate_limits
 from shared.auth import install_auth
@@ -33,10 +39,11 @@ def create_app() -> OpenAPI:
     app = create_api(__name__, "clinicbot secretary API")
     install_rate_limits(app)  # before authentication: a flood of bad tokens is counted too
     install_auth(app)
-    routes = (
-        system_routes, auth_routes, users_routes, waha_routes, queue_routes, conversations_routes, leads_routes,
-        notifications_routes, scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes,
-        tags_routes,
+    routes = (  # export and duplicates before the routes whose <uuid:...> paths sit beside theirs
+        system_routes, auth_routes, users_routes, permissions_routes, waha_routes, queue_routes, export_routes,
+        conversations_routes, duplicates_routes, leads_routes, history_routes, notifications_routes,
+        scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes, tags_routes, templates_routes,
+        webhooks_routes,
     )  # fmt: skip
     for module in routes:
         app.register_api(module.api)

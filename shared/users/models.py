@@ -66,3 +66,15 @@ class RevokedToken(Base):
     revoked_at: Mapped[CreatedAt]
 
     __table_args__ = (CheckConstraint("token_type IN ('access', 'refresh')", name="token_type"),)
+
+
+class RolePermission(Base):
+    """An ADMIN's change to one role's default permissions (see shared/users/permissions.py)."""
+
+    __tablename__ = "role_permissions"
+
+    role: Mapped[Role] = mapped_column(pg_enum(Role, "user_role"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(64), primary_key=True)
+    granted: Mapped[bool]
+    changed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[CreatedAt]

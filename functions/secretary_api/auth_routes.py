@@ -7,7 +7,8 @@ from shared.cache import get_redis
 from shared.db import session_scope
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.users import service
-from shared.users.schemas import LoginIn, RefreshIn, TokenPairOut, UserOut
+from shared.users.permissions import role_permissions
+from shared.users.schemas import LoginIn, MeOut, RefreshIn, TokenPairOut, UserOut
 
 api = APIBlueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth", abp_tags=[Tag(name="auth")])
 
@@ -44,9 +45,12 @@ def logout():
     return "", 204
 
 
-@api.get("/me", security=SECURED, responses={200: UserOut, **error_responses(401)})
+@api.get("/me", security=SECURED, responses={200: MeOut, **error_responses(401)})
 @require_auth
 def me():
-    """The signed-in user."""
+    """The signed-in user, with what her role may do now."""
+    principal = current_principal()
     with session_scope() as session:
-        return UserOut.model_validate(service.get_user(session, current_principal().user_id)).model_dump(mode="json")
+        user = UserOut.model_validate(service.get_user(session, principal.user_id))
+        held = sorted(role_permissions(session, principal.role))
+    return MeOut(**user.model_dump(), permissions=held).model_dump(mode="json")

@@ -9,7 +9,7 @@ import uuid
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from shared.auth import current_principal, require_auth, require_role
+from shared.auth import current_principal, require_permission, require_role
 from shared.conversations import human_reply, service
 from shared.conversations.models import ConversationStatus
 from shared.conversations.schemas import (
@@ -30,6 +30,7 @@ from shared.feedback.service import request_feedback
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.pagination import Page
 from shared.users.models import Role
+from shared.users.permissions import Permission
 from shared.whatsapp.client import WahaClient
 
 api = APIBlueprint(
@@ -42,7 +43,7 @@ api = APIBlueprint(
 
 
 @api.get("", responses={200: Page[ConversationOut], **error_responses(401, 422)})
-@require_auth
+@require_permission(Permission.READ_CONVERSATIONS)
 def list_conversations(query: ConversationListQuery):
     """Conversations by latest message, newest first; filters combine. A USER gets only hers."""
     with session_scope() as session:
@@ -50,7 +51,7 @@ def list_conversations(query: ConversationListQuery):
 
 
 @api.get("/<uuid:conversation_id>", responses={200: ConversationDetailOut, **error_responses(401, 404, 422)})
-@require_auth
+@require_permission(Permission.READ_CONVERSATIONS)
 def get_conversation(path: ConversationPath, query: ConversationDetailQuery):
     """A conversation with its latest messages (oldest first), what the assistant learned, and its lead."""
     with session_scope() as session:
@@ -59,7 +60,7 @@ def get_conversation(path: ConversationPath, query: ConversationDetailQuery):
 
 
 @api.patch("/<uuid:conversation_id>/status", responses={200: ConversationOut, **error_responses(401, 404, 409, 422)})
-@require_auth
+@require_permission(Permission.WRITE_CONVERSATIONS)
 def change_status(path: ConversationPath, body: ConversationStatusUpdate):
     """Change the status along the allowed transitions (409 names the allowed ones); audited with the reason."""
     with session_scope() as session:
@@ -79,7 +80,7 @@ def assign_conversation(path: ConversationPath, body: AssignmentUpdate):
 
 
 @api.post("/<uuid:conversation_id>/claim", responses={200: ConversationOut, **error_responses(401, 404, 409)})
-@require_auth
+@require_permission(Permission.WRITE_CONVERSATIONS)
 def claim_conversation(path: ConversationPath):
     """Take an unassigned conversation (one's own: no change). Someone else's: 404 for a USER, 409 for an ADMIN."""
     with session_scope() as session:
@@ -90,7 +91,7 @@ def claim_conversation(path: ConversationPath):
     "/<uuid:conversation_id>/messages",
     responses={201: SecretaryMessageOut, **error_responses(401, 404, 409, 422, 502, 503)},
 )
-@require_auth
+@require_permission(Permission.SEND_MESSAGES)
 def send_message(path: ConversationPath, body: SecretaryMessageCreate, header: IdempotencyHeader):
     """Write to the patient (text, template or file) and pause the bot. Idempotent under `Idempotency-Key`.
 
@@ -107,7 +108,7 @@ def send_message(path: ConversationPath, body: SecretaryMessageCreate, header: I
 
 
 @api.post("/<uuid:conversation_id>/resume-bot", responses={200: ConversationOut, **error_responses(401, 404)})
-@require_auth
+@require_permission(Permission.WRITE_CONVERSATIONS)
 def resume_bot(path: ConversationPath):
     """Hand the chat back to the bot: it answers the patient's next message. Audited."""
     with session_scope() as session:

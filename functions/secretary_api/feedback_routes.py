@@ -6,12 +6,12 @@ credential), and the ADMIN listing declares its own.
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from shared.auth import require_role
+from shared.auth import require_permission
 from shared.db import session_scope
 from shared.feedback import service
 from shared.feedback.schemas import FeedbackCreate, FeedbackPage, FeedbackQuery, FeedbackReceipt
 from shared.http import API_PREFIX, SECURED, error_responses
-from shared.users.models import Role
+from shared.users.permissions import Permission
 
 api = APIBlueprint("feedback", __name__, url_prefix=f"{API_PREFIX}/feedback", abp_tags=[Tag(name="feedback")])
 
@@ -25,7 +25,7 @@ def submit_feedback(body: FeedbackCreate):
 
 
 @api.get("", security=SECURED, responses={200: FeedbackPage, **error_responses(401, 403, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.VIEW_FEEDBACK)
 def list_feedback(query: FeedbackQuery):
     """Answers newest first, with the NPS (% promoters 9-10 minus % detractors 0-6) of the filtered set."""
     with session_scope() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from shared.auth import current_principal, require_auth, require_role
+from shared.auth import current_principal, require_permission
 from shared.db import session_scope
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.leads import service
@@ -19,7 +19,7 @@ from shared.leads.schemas import (
     LeadUpdate,
 )
 from shared.pagination import Page
-from shared.users.models import Role
+from shared.users.permissions import Permission
 
 api = APIBlueprint(
     "leads", __name__, url_prefix=f"{API_PREFIX}/leads", abp_tags=[Tag(name="leads")], abp_security=SECURED
@@ -31,7 +31,7 @@ def _out(lead) -> dict:
 
 
 @api.get("", responses={200: Page[LeadOut], **error_responses(401, 403, 422)})
-@require_auth
+@require_permission(Permission.READ_LEADS)
 def list_leads(query: LeadListQuery):
     """Leads newest first, by status, assignee (ADMIN), source, maturity range and name/phone search."""
     with session_scope() as session:
@@ -39,7 +39,7 @@ def list_leads(query: LeadListQuery):
 
 
 @api.post("", responses={201: LeadOut, **error_responses(400, 401, 403, 422)})
-@require_auth
+@require_permission(Permission.WRITE_LEADS)
 def create_lead(body: LeadCreate):
     """A lead typed in by the front desk (source MANUAL unless given); a USER's new lead is assigned to her."""
     with session_scope() as session:
@@ -47,7 +47,7 @@ def create_lead(body: LeadCreate):
 
 
 @api.get("/<uuid:lead_id>", responses={200: LeadDetailOut, **error_responses(401, 404)})
-@require_auth
+@require_permission(Permission.READ_LEADS)
 def get_lead(path: LeadPath):
     """The lead with its conversation's summary and its latest 100 interactions, newest first."""
     with session_scope() as session:
@@ -55,7 +55,7 @@ def get_lead(path: LeadPath):
 
 
 @api.patch("/<uuid:lead_id>", responses={200: LeadOut, **error_responses(400, 401, 403, 404, 409, 422)})
-@require_auth
+@require_permission(Permission.WRITE_LEADS)
 def update_lead(path: LeadPath, body: LeadUpdate):
     """Change status (following the status machine), notes, name, email or, for an ADMIN, the assignee.
 
@@ -66,7 +66,7 @@ def update_lead(path: LeadPath, body: LeadUpdate):
 
 
 @api.post("/<uuid:lead_id>/interactions", responses={201: LeadInteractionOut, **error_responses(400, 401, 404, 422)})
-@require_auth
+@require_permission(Permission.WRITE_LEADS)
 def add_interaction(path: LeadPath, body: InteractionCreate):
     """Record a note, call or email on the lead's history."""
     with session_scope() as session:
@@ -75,7 +75,7 @@ def add_interaction(path: LeadPath, body: InteractionCreate):
 
 
 @api.delete("/<uuid:lead_id>", responses={204: None, **error_responses(401, 403, 404)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.DELETE_LEADS)
 def delete_lead(path: LeadPath):
     """Soft-delete a lead (audited): it disappears from every route until restored."""
     with session_scope() as session:
@@ -84,7 +84,7 @@ def delete_lead(path: LeadPath):
 
 
 @api.post("/<uuid:lead_id>/restore", responses={200: LeadOut, **error_responses(401, 403, 404, 409)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.DELETE_LEADS)
 def restore_lead(path: LeadPath):
     """Bring back a soft-deleted lead (audited); 409 if it is not deleted."""
     with session_scope() as session:

@@ -1,4 +1,4 @@
-"""/api/v1/queue: counts of the task queue and the failed tasks an admin may retry or clear, for ADMIN only."""
+"""/api/v1/queue: counts of the task queue and the failed tasks an admin may retry or clear (ADMIN by default)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from shared.audit.service import record_audit
-from shared.auth import Principal, current_principal, require_role
+from shared.auth import Principal, current_principal, require_permission
 from shared.db import session_scope
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.tasks import service
-from shared.users.models import Role
+from shared.users.permissions import Permission
 
 MAX_FAILED_LISTED = 100
 AUDIT_ENTITY = "failed_task"
@@ -74,7 +74,7 @@ class ClearedOut(BaseModel):
 
 
 @api.get("/stats", responses={200: QueueStatsOut, **error_responses(401, 403)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_QUEUE)
 def get_queue_stats():
     """Tasks by state."""
     with session_scope() as session:
@@ -82,7 +82,7 @@ def get_queue_stats():
 
 
 @api.get("/failed", responses={200: FailedTaskListOut, **error_responses(401, 403, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_QUEUE)
 def list_failed_tasks(query: FailedTaskQuery):
     """The failed tasks, newest first, at most `limit` (100) of them; `total` counts them all."""
     with session_scope() as session:
@@ -93,7 +93,7 @@ def list_failed_tasks(query: FailedTaskQuery):
 
 
 @api.post("/retry-failed", responses={200: RetryFailedOut, **error_responses(400, 401, 403, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_QUEUE)
 def retry_failed_tasks(body: RetryFailedIn):
     """Enqueue the given failed tasks again under new task ids (audited); unknown ids are listed, not an error."""
     with session_scope() as session:
@@ -106,7 +106,7 @@ def retry_failed_tasks(body: RetryFailedIn):
 
 
 @api.delete("/clear-failed", responses={200: ClearedOut, **error_responses(401, 403)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_QUEUE)
 def clear_failed_tasks():
     """Forget every failed task (audited); tasks pending or running are untouched."""
     with session_scope() as session:

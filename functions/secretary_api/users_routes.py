@@ -1,13 +1,13 @@
-"""/api/v1/users: administration of accounts, for ADMIN only."""
+"""/api/v1/users: administration of accounts (ADMIN by default)."""
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from shared.auth import current_principal, require_role
+from shared.auth import current_principal, require_permission
 from shared.db import session_scope
 from shared.http import API_PREFIX, SECURED, error_responses
 from shared.pagination import Page
 from shared.users import service
-from shared.users.models import Role
+from shared.users.permissions import Permission
 from shared.users.schemas import UserCreate, UserListQuery, UserOut, UserPath, UserUpdate
 
 api = APIBlueprint(
@@ -20,7 +20,7 @@ def _out(user) -> dict:
 
 
 @api.post("", responses={201: UserOut, **error_responses(400, 401, 403, 409, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_USERS)
 def create_user(body: UserCreate):
     """Create a secretary (USER) or another ADMIN."""
     with session_scope() as session:
@@ -28,7 +28,7 @@ def create_user(body: UserCreate):
 
 
 @api.get("", responses={200: Page[UserOut], **error_responses(401, 403, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_USERS)
 def list_users(query: UserListQuery):
     """All users, newest first, filtered by role and status."""
     with session_scope() as session:
@@ -36,14 +36,14 @@ def list_users(query: UserListQuery):
 
 
 @api.get("/<uuid:user_id>", responses={200: UserOut, **error_responses(401, 403, 404)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_USERS)
 def get_user(path: UserPath):
     with session_scope() as session:
         return _out(service.get_user(session, path.user_id))
 
 
 @api.patch("/<uuid:user_id>", responses={200: UserOut, **error_responses(400, 401, 403, 404, 409, 422)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_USERS)
 def update_user(path: UserPath, body: UserUpdate):
     """Change name, role, status or password. The last active ADMIN cannot be demoted or deactivated."""
     with session_scope() as session:
@@ -51,7 +51,7 @@ def update_user(path: UserPath, body: UserUpdate):
 
 
 @api.post("/<uuid:user_id>/deactivate", responses={200: UserOut, **error_responses(401, 403, 404, 409)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_USERS)
 def deactivate_user(path: UserPath):
     """Deactivate an account and end all its sessions (users are never deleted: history points at them)."""
     with session_scope() as session:

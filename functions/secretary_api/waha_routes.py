@@ -1,4 +1,4 @@
-"""/api/v1/waha/sessions: pairing, status, restart and webhook set-up of WAHA sessions, for ADMIN only.
+"""/api/v1/waha/sessions: pairing, status, restart and webhook set-up of WAHA sessions (ADMIN by default).
 
 A session is configured with `PUT /waha/sessions/{name}` rather than `POST /waha/sessions`: the call creates the
 session when WAHA lacks it and otherwise updates it, so repeating it is harmless and the name stays in the path
@@ -15,11 +15,11 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from shared.auth import current_principal, require_role
+from shared.auth import current_principal, require_permission
 from shared.db import session_scope
 from shared.errors import AppError, BadGateway, NotFound, ServiceUnavailable
 from shared.http import API_PREFIX, SECURED, error_responses
-from shared.users.models import Role
+from shared.users.permissions import Permission
 from shared.whatsapp import admin
 from shared.whatsapp.errors import WahaAuthError, WahaError, WahaNotFound, WahaRejected, WahaUnreachable
 from shared.whatsapp.models import SessionStatus
@@ -77,7 +77,7 @@ def _session_out(state: admin.SessionState) -> dict[str, Any]:
 
 
 @api.get("/<name>/qr", responses={200: QrOut, **error_responses(400, 401, 403, 404, 409, 422, 502, 503)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_WHATSAPP)
 def get_session_qr(path: SessionPath, query: QrQuery):
     """The QR code to pair the clinic's phone. 400 once the session is WORKING; 409 while it is in another state."""
     with admin.connect_waha(path.name) as waha:
@@ -88,7 +88,7 @@ def get_session_qr(path: SessionPath, query: QrQuery):
 
 
 @api.get("/<name>", responses={200: SessionOut, **error_responses(401, 403, 404, 422, 502, 503)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_WHATSAPP)
 def get_session(path: SessionPath):
     """The session's status from WAHA, with the last status our database recorded."""
     with admin.connect_waha(path.name) as waha, session_scope() as session:
@@ -96,7 +96,7 @@ def get_session(path: SessionPath):
 
 
 @api.post("/<name>/restart", responses={200: SessionOut, **error_responses(401, 403, 404, 422, 502, 503)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_WHATSAPP)
 def restart_session(path: SessionPath):
     """Stop and start the session (audited). A paired session comes back WORKING; otherwise it asks for a QR scan."""
     with admin.connect_waha(path.name) as waha, session_scope() as session:
@@ -104,7 +104,7 @@ def restart_session(path: SessionPath):
 
 
 @api.put("/<name>", responses={200: SessionOut, 201: SessionOut, **error_responses(400, 401, 403, 422, 502, 503)})
-@require_role(Role.ADMIN)
+@require_permission(Permission.MANAGE_WHATSAPP)
 def configure_session(path: SessionPath):
     """Create (201) or update (200) the session so that it sends its events to our intake (audited).
 

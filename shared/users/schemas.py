@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, RootModel, field_validator
 
 from shared.pagination import PageQuery
 from shared.users.models import Role, UserStatus
+from shared.users.permissions import Permission
 
 PASSWORD = Field(min_length=8, max_length=128, examples=["s3nha-forte-da-clinica"])
 
@@ -74,3 +75,37 @@ class UserListQuery(PageQuery):
 
 class UserPath(BaseModel):
     user_id: uuid.UUID
+
+
+class MeOut(UserOut):
+    permissions: list[Permission] = Field(description="what this user's role may do now")
+
+
+class PermissionOut(BaseModel):
+    name: Permission
+    description: str
+    default_roles: list[Role]
+
+
+class RolePath(BaseModel):
+    role: Role
+
+
+class RolePermissionsOut(BaseModel):
+    role: Role
+    permissions: list[Permission]
+    added: list[Permission] = Field(description="held beyond the role's defaults")
+    removed: list[Permission] = Field(description="defaults taken away from the role")
+
+
+class RolePermissionsUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"permissions": ["READ_CONVERSATIONS", "READ_LEADS", "SEND_MESSAGES"]}},
+    )
+
+    permissions: set[Permission] = Field(max_length=len(Permission), description="every permission the role keeps")
+
+
+class PermissionCatalogueOut(RootModel[list[PermissionOut]]):
+    pass

@@ -170,6 +170,21 @@ def _finish_request(response: Response) -> Response:
     return response
 
 
+class ProblemDocumentingAPI(OpenAPI):
+    """Documents error answers as what they are on the wire: `application/problem+json`, not `application/json`."""
+
+    def generate_spec_json(self) -> None:
+        super().generate_spec_json()
+        for path_item in self.spec_json.get("paths", {}).values():
+            for operation in path_item.values():
+                for status, response in (
+                    (operation.get("responses") or {}).items() if isinstance(operation, dict) else ()
+                ):
+                    content = response.get("content") or {}
+                    if str(status)[0] in "45" and "application/json" in content:
+                        content[PROBLEM_MIMETYPE] = content.pop("application/json")
+
+
 def create_api(import_name: str, title: str, *, check_json: bool = True) -> OpenAPI:
     """An OpenAPI app with clinicbot's error bodies, request ids, logging and JWT security scheme.
 
@@ -178,7 +193,7 @@ def create_api(import_name: str, title: str, *, check_json: bool = True) -> Open
     """
     settings = get_settings()
     configure_logging(settings.log_level, settings.secret_values)
-    app = OpenAPI(
+    app = ProblemDocumentingAPI(
         import_name,
         info=Info(title=title, version=API_VERSION),
         security_schemes=BEARER_SCHEME,

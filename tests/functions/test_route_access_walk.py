@@ -37,6 +37,7 @@ from shared.db import session_scope
 from shared.leads.models import Lead
 from shared.notifications.models import Notification, NotificationType
 from shared.scheduling.models import ScheduledMessage
+from shared.templates.models import MessageTemplate, QuickReply, ScriptedMessage
 from shared.users.models import Role, User
 from shared.users.permissions import DEFAULT_GRANTS
 from tests.conftest import bearer
@@ -58,6 +59,9 @@ class World:
     notification_id: uuid.UUID
     phone: str
     user_id: uuid.UUID
+    template_id: uuid.UUID
+    script_id: uuid.UUID
+    quick_reply_id: uuid.UUID
 
     def ids(self) -> list[str]:
         return [str(self.conversation_id), str(self.lead_id), str(self.note_id), str(self.scheduled_id),
@@ -150,6 +154,31 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("patch", C + "/notes/{note_id}"): Op(OWNED, body=lambda w: {"body": "Atualizada"}),
     ("delete", C + "/notes/{note_id}"): Op(OWNED),
     ("get", "/api/v1/conversations/search"): Op(LISTED, query=lambda w: f"?q={WORD}"),
+    # The clinic's templates, scripts and quick replies are shared by the team; filling one for a conversation
+    # reads that conversation, so it follows the conversation's owner.
+    ("get", "/api/v1/templates"): Op(SELF),
+    ("post", "/api/v1/templates"): Op(ADMIN, body=lambda w: {"name": f"t-{uuid.uuid4().hex[:8]}",
+                                                              "content": "Olá {{nome}}"}),
+    ("get", "/api/v1/templates/{template_id}"): Op(SELF),
+    ("patch", "/api/v1/templates/{template_id}"): Op(ADMIN, body=lambda w: {"content": "Oi {{nome}}!"}),
+    ("delete", "/api/v1/templates/{template_id}"): Op(ADMIN),
+    ("post", "/api/v1/templates/{template_id}/render"): Op(OWNED, body=lambda w: {
+        "conversation_id": str(w.conversation_id), "variables": {"data": "15/03"}}),
+    ("get", "/api/v1/scripted-messages"): Op(SELF),
+    ("post", "/api/v1/scripted-messages"): Op(ADMIN, body=lambda w: {"name": f"s-{uuid.uuid4().hex[:8]}",
+                                                                      "kind": "TEXT", "body": "Bem-vinda!"}),
+    ("get", "/api/v1/scripted-messages/{script_id}"): Op(SELF),
+    ("patch", "/api/v1/scripted-messages/{script_id}"): Op(ADMIN, body=lambda w: {"body": "Olá de novo"}),
+    ("delete", "/api/v1/scripted-messages/{script_id}"): Op(ADMIN),
+    ("get", "/api/v1/quick-replies"): Op(SELF),
+    ("get", "/api/v1/quick-replies/suggestions"): Op(OWNED, query=lambda w: f"?conversation_id={w.conversation_id}"),
+    ("post", "/api/v1/quick-replies"): Op(ADMIN, body=lambda w: {"title": "Preço", "response": "Custa R$ 150",
+                                                                  "contexts": ["preco"]}),
+    ("get", "/api/v1/quick-replies/{quick_reply_id}"): Op(SELF),
+    ("patch", "/api/v1/quick-replies/{quick_reply_id}"): Op(ADMIN, body=lambda w: {"title": "Valores"}),
+    ("delete", "/api/v1/quick-replies/{quick_reply_id}"): Op(ADMIN),
+    ("post", "/api/v1/quick-replies/{quick_reply_id}/use"): Op(OWNED, body=lambda w: {
+        "conversation_id": str(w.conversation_id)}),
 }  # fmt: skip
 
 
@@ -176,15 +205,23 @@ def make_world(ana: User, admin: User) -> World:
         notification = Notification(user_id=ana.id, type=NotificationType.NEW_LEAD, title="Novo lead",
                                     message="Paciente da Ana", lead_id=lead.id)  # fmt: skip
         spare = User(email=f"spare-{uuid.uuid4().hex[:8]}@example.com", full_name="Spare", password_hash="x")
-        session.add_all([notification, spare])
+        unique = uuid.uuid4().hex[:8]
+        template = MessageTemplate(name=f"t-{unique}", name_key=f"t-{unique}", content="Olá {{nome}}, dia {{data}}",
+                                   variables=["nome", "data"], created_by_user_id=admin.id)  # fmt: skip
+        script = ScriptedMessage(name=f"s-{unique}", kind="TEXT", body="Olá {{nome}}", created_by_user_id=admin.id)
+        reply = QuickReply(title="Agendar", response="Vamos agendar, {{nome}}?", contexts=["agendamento"],
+                           created_by_user_id=admin.id)  # fmt: skip
+        session.add_all([notification, spare, template, script, reply])
         session.flush()
-        return World(conversation.id, lead.id, note.id, tag.id, scheduled.id, notification.id, phone, spare.id)
+        return World(conversation.id, lead.id, note.id, tag.id, scheduled.id, notification.id, phone, spare.id,
+                     template.id, script.id, reply.id)  # fmt: skip
 
 
 def concrete(path: str, world: World, op: Op) -> str:
     values = {"conversation_id": world.conversation_id, "lead_id": world.lead_id, "note_id": world.note_id,
               "tag_id": world.tag_id, "scheduled_id": world.scheduled_id, "notification_id": world.notification_id,
-              "phone": world.phone, "user_id": world.user_id}  # fmt: skip
+              "phone": world.phone, "user_id": world.user_id, "template_id": world.template_id,
+              "script_id": world.script_id, "quick_reply_id": world.quick_reply_id}  # fmt: skip
     values |= {name: make(world) for name, make in op.params.items()}
     return path.format(**{name: str(value) for name, value in values.items()}) + op.query(world)
 

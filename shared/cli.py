@@ -106,6 +106,16 @@ def _kb_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_data(args: argparse.Namespace) -> int:
+    from shared.devdata.generate import DEV_PASSWORD, generate_data
+
+    password = args.password or DEV_PASSWORD
+    made = generate_data(args.conversations, args.messages, args.users, args.seed, password=password)
+    print(f"{made.users} secretaries (password {password!r}), {made.conversations:,} conversations, "
+          f"{made.leads:,} leads, {made.messages:,} messages in {made.seconds:.0f} s")  # fmt: skip
+    return 0
+
+
 def _add_kb_commands(commands: argparse._SubParsersAction) -> None:
     kb = commands.add_parser("kb", help="the clinic's knowledge base (services, prices, FAQs) in Chroma")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
@@ -156,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output")
     openapi.set_defaults(handler=_openapi)
+
+    generate = commands.add_parser("generate-data", help="fill the database with fake patients (development, bench)")
+    generate.add_argument("--conversations", type=int, default=100_000)
+    generate.add_argument("--messages", type=int, default=1_000_000)
+    generate.add_argument("--users", type=int, default=8, help="secretaries (role USER) to assign conversations to")
+    generate.add_argument("--seed", type=int, default=165, help="the same seed gives the same data")
+    generate.add_argument("--password", help="the generated secretaries' password (default: senha-dev-123)")
+    generate.set_defaults(handler=_generate_data)
 
     _add_kb_commands(commands)
     return parser

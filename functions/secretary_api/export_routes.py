@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 
-from shared.http import API_PREFIX, SECURED
+from shared.auth import current_principal, require_permission
+from shared.conversations import export
+from shared.db import session_scope
+from shared.http import API_PREFIX, SECURED, error_responses
+from shared.users.permissions import Permission
 
 api = APIBlueprint(
     "conversation_export",
@@ -13,3 +18,26 @@ api = APIBlueprint(
     abp_tags=[Tag(name="conversation export")],
     abp_security=SECURED,
 )
+CSV_RESPONSE = {
+    "description": "the CSV file (UTF-8 with BOM), streamed",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
+
+@api.get("/export", responses={200: CSV_RESPONSE, **error_responses(401, 403, 422)})
+@require_permission(Permission.EXPORT_CONVERSATIONS)
+def export_conversations(query: export.ConversationExportQuery):
+    """Download the conversations as CSV, with the list's filters and a creation-date range. A USER gets only hers.
+
+    Every matching conversation, oldest first (`page` and `limit` do not apply). Audited with the filters; the
+    audit entry's id comes back in `X-Export-ID`.
+    """
+    actor = current_principal()
+    with session_scope() as session:
+        export_id = export.audit_export(session, actor, query)
+    headers = {
+        "Content-Disposition": f'attachment; filename="conversas-{export_id.hex[:8]}.csv"',
+        "X-Export-ID": str(export_id),
+        "Cache-Control": "no-store",
+    }
+    return Response(export.export_csv(actor, query), mimetype="text/csv", headers=headers)

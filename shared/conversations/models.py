@@ -73,12 +73,10 @@ class Conversation(Timestamps, Base):
     )
     is_urgent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     urgency_reason: Mapped[str | None] = mapped_column(Text)
-    assigned_to_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    assigned_to_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     human_takeover_at: Mapped[datetime | None]
     opted_out_at: Mapped[datetime | None]
-    last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_message_at: Mapped[datetime | None]
 
     messages: Mapped[list[ConversationMessage]] = relationship(
         back_populates="conversation",
@@ -89,6 +87,30 @@ class Conversation(Timestamps, Base):
     context: Mapped[ConversationContext | None] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    # Migration 0011: the list's order (alone, behind a USER's id, for the urgent queue), the export's keyset,
+    # and trigram indexes for the list's substring search on name and phone.
+    __table_args__ = (
+        Index("ix_conversations_last_message_at_id", text("last_message_at DESC NULLS LAST"), "id"),
+        Index(
+            "ix_conversations_assigned_to_user_id_last_message_at_id",
+            "assigned_to_user_id",
+            text("last_message_at DESC NULLS LAST"),
+            "id",
+        ),
+        Index(
+            "ix_conversations_urgent_last_message_at_id",
+            text("last_message_at DESC NULLS LAST"),
+            "id",
+            postgresql_where=text("is_urgent IS TRUE"),
+        ),
+        Index("ix_conversations_created_at_id", "created_at", "id"),
+        *(
+            Index(f"ix_conversations_{column}_trgm", column, postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"})
+            for column in ("name", "phone_number", "chat_id")
+        ),
+    )  # fmt: skip
 
 
 class ConversationMessage(Base):

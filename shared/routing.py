@@ -37,7 +37,8 @@ def task_target(name: str, extra: str | None) -> Function:
 
 FUNCTIONS: tuple[Function, ...] = (
     Function("secretary_api", "api", ("/api/v1",)),
-    Function("webhook_intake", "intake", ("/api/v1/webhooks",)),
+    # Only WAHA's webhook: /api/v1/webhooks itself is the secretary API's outbound webhooks (card 113).
+    Function("webhook_intake", "intake", ("/api/v1/webhooks/waha",)),
     task_target(MESSAGE_PROCESSOR, "processor"),
 )
 

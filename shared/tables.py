@@ -2,6 +2,7 @@
 
 from shared.alerts import models as alerts_models
 from shared.assistant import models as assistant_models
+from shared.audit import history as audit_history
 from shared.audit import models as audit_models
 from shared.conversations import models as conversations_models
 from shared.db import Base
@@ -12,6 +13,7 @@ from shared.scheduling import models as scheduling_models
 from shared.tasks import models as tasks_models
 from shared.templates import models as templates_models
 from shared.users import models as users_models
+from shared.webhooks import models as webhooks_models
 from shared.whatsapp import models as whatsapp_models
 
 metadata = Base.metadata
@@ -19,6 +21,7 @@ metadata = Base.metadata
 __all__ = [
     "alerts_models",
     "assistant_models",
+    "audit_history",
     "audit_models",
     "conversations_models",
     "feedback_models",
@@ -29,5 +32,6 @@ __all__ = [
     "tasks_models",
     "templates_models",
     "users_models",
+    "webhooks_models",
     "whatsapp_models",
 ]

@@ -14,6 +14,8 @@ from shared.assistant.turn import TurnFailed, run_turn
 from shared.conversations.turns import ConversationBusy, send_maintenance_notice
 from shared.feedback.service import send_feedback_request
 from shared.tasks.target import DiscardTask, RetryLater
+from shared.webhooks.delivery import deliver
+from shared.webhooks.payloads import announce_received_messages
 from shared.whatsapp.client import WahaClient
 from shared.whatsapp.media import fetch_media
 
@@ -29,6 +31,7 @@ def _uuid(payload: dict[str, Any], name: str) -> uuid.UUID:
 
 def process_message(payload: dict[str, Any]) -> None:
     message_id = _uuid(payload, "message_id") if payload.get("message_id") else None  # a sweep names none
+    announce_received_messages(_uuid(payload, "conversation_id"), message_id)  # once per message, however often run
     try:
         run_turn(_uuid(payload, "conversation_id"), message_id, turn_services())
     except ConversationBusy:
@@ -56,6 +59,13 @@ def feedback_request(payload: dict[str, Any]) -> None:
     send_feedback_request(_uuid(payload, "conversation_id"), closed_at)
 
 
+def webhook_delivery(payload: dict[str, Any]) -> None:
+    attempt = payload.get("attempt")
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+        raise DiscardTask("payload has no valid attempt number")
+    deliver(_uuid(payload, "delivery_id"), attempt)
+
+
 def restart_session(payload: dict[str, Any]) -> None:
     name = payload.get("session")
     if not isinstance(name, str) or not name:
@@ -70,6 +80,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "maintenance_notice": maintenance_notice,
     "restart_session": restart_session,
     "feedback_request": feedback_request,
+    "webhook_delivery": webhook_delivery,
 }
 
 

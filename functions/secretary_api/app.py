@@ -27,6 +27,7 @@ from functions.secretary_api import (
     webhooks_routes,
 )
 from shared.api_limits import install_rate_limits
+from shared.audit.history import install_actor_tracking
 from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
@@ -39,6 +40,7 @@ def create_app() -> OpenAPI:
     app = create_api(__name__, "clinicbot secretary API")
     install_rate_limits(app)  # before authentication: a flood of bad tokens is counted too
     install_auth(app)
+    install_actor_tracking()  # the edit-history triggers learn which secretary changed a row
     routes = (  # export and duplicates before the routes whose <uuid:...> paths sit beside theirs
         system_routes, auth_routes, users_routes, permissions_routes, waha_routes, queue_routes, export_routes,
         conversations_routes, duplicates_routes, leads_routes, history_routes, notifications_routes,

@@ -10,9 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.conversations.models import Conversation, ConversationStatus
+from shared.leads.duplicates import notify_duplicates
 from shared.leads.models import InteractionType, Lead, LeadInteraction, LeadSource, LeadStatus
 from shared.notifications.models import Notification, NotificationPriority, NotificationType
 from shared.users.models import Role, User, UserStatus
+from shared.webhooks.dispatch import emit_event
+from shared.webhooks.events import LEAD_CREATED
+from shared.webhooks.payloads import lead_data
 
 log = logging.getLogger(__name__)
 OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.ENGAGED, LeadStatus.INTERESTED, LeadStatus.READY)
@@ -108,7 +112,7 @@ def mark_urgent(session: Session, conversation: Conversation, reason: str | None
 
 
 def _lead_of(session: Session, conversation: Conversation, name: str | None, maturity: int | None) -> Lead:
-    session.execute(
+    inserted = session.scalar(
         insert(Lead)
         .values(
             id=uuid.uuid4(),
@@ -120,8 +124,12 @@ def _lead_of(session: Session, conversation: Conversation, name: str | None, mat
             maturity_score=maturity or 0,
         )
         .on_conflict_do_nothing(index_elements=["conversation_id"])
+        .returning(Lead.id)
     )
     lead = session.scalars(select(Lead).where(Lead.conversation_id == conversation.id)).one()
+    if inserted is not None:
+        emit_event(session, LEAD_CREATED, lead_data(lead))
+        notify_duplicates(session, lead)  # the patient may already be a lead under another spelling of the number
     if lead.deleted_at is not None:  # deleted by the front desk, and the patient asks again: a new lead for them
         lead.deleted_at, lead.status, lead.assigned_to_user_id = None, LeadStatus.NEW, None
         session.add(

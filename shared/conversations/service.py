@@ -38,6 +38,9 @@ from shared.leads.models import Lead
 from shared.notifications.models import Notification, NotificationPriority, NotificationType
 from shared.pagination import Page
 from shared.users.service import require_active_user
+from shared.webhooks.dispatch import emit_event
+from shared.webhooks.events import CONVERSATION_CLOSED
+from shared.webhooks.payloads import conversation_data
 
 AUDIT_ENTITY = "conversation"
 PREVIEW_CHARS = 120
@@ -213,6 +216,8 @@ def change_status(
     conversation.status = wanted
     record_audit(session, actor, "conversation.status_changed", AUDIT_ENTITY, conversation.id,
                  before={"status": current.value}, after={"status": wanted.value}, reason=change.reason)  # fmt: skip
+    if wanted is ConversationStatus.CLOSED:
+        emit_event(session, CONVERSATION_CLOSED, conversation_data(conversation))
     return conversation_item(session, conversation.id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, CreatedAt, Timestamps, UUIDPk, pg_enum
+from shared.leads.phone import phone_key
 
 
 class LeadStatus(enum.StrEnum):
@@ -38,6 +39,12 @@ class InteractionType(enum.StrEnum):
     EMAIL = "EMAIL"
 
 
+def _phone_key_of_row(context: Any) -> str | None:
+    # A column default, so that every INSERT gets it, the assistant's Core insert included; a lead's number
+    # never changes after it is created, so there is no onupdate.
+    return phone_key(context.get_current_parameters().get("phone_number"))
+
+
 class Lead(Timestamps, Base):
     __tablename__ = "leads"
 
@@ -57,9 +64,14 @@ class Lead(Timestamps, Base):
     )
     converted_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Card 124: the number's spelling-independent key (shared/leads/phone.py), so duplicates are one indexed query.
+    phone_key: Mapped[str | None] = mapped_column(String(32), default=_phone_key_of_row)
+    # Set on a lead merged into another (and soft-deleted then); the target's journey shows its history.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
 
     __table_args__ = (
         CheckConstraint("maturity_score BETWEEN 0 AND 100", name="maturity_score_range"),
+        Index("ix_leads_live_phone_key", "phone_key", postgresql_where=text("deleted_at IS NULL")),
         Index("ix_leads_created_at", "created_at"),
         # Listings never show deleted leads; keep their index small.
         Index("ix_leads_active_status", "status", postgresql_where=text("deleted_at IS NULL")),

@@ -231,3 +231,75 @@ class InteractionCreate(BaseModel):
 
 class LeadPath(BaseModel):
     lead_id: uuid.UUID = Field(description="the lead's id")
+
+
+# Card 150: the lead's journey.
+JourneyEvent = Literal[
+    "first_message",
+    "lead_created",
+    "status_changed",
+    "assigned",
+    "interaction",
+    "merged",
+    "message_received",
+    "message_sent",
+    "converted",
+]
+
+
+class JourneyQuery(BaseModel):
+    limit: int = Field(default=200, ge=1, le=1000, description="at most this many messages, the earliest (max 1000)")
+
+
+class JourneyStepOut(BaseModel):
+    timestamp: datetime
+    event: JourneyEvent = Field(examples=["status_changed"])
+    details: str | None = Field(examples=["Status: NEW → INTERESTED"])
+    actor: Literal["patient", "bot", "secretary", "system"] = Field(description="who did it", examples=["secretary"])
+    user_id: uuid.UUID | None = Field(description="the secretary, when one did it", examples=[USER_ID_EXAMPLE])
+    user_name: str | None = Field(examples=["Ana Souza"])
+    seconds_since_previous: float | None = Field(description="null on the first step", examples=[150.0])
+
+
+class LeadJourneyOut(BaseModel):
+    lead_id: uuid.UUID = LEAD_ID
+    started_at: datetime = Field(description="the first step's time")
+    total_seconds: float = Field(description="from the first step to the last", examples=[16200.0])
+    messages_truncated: bool = Field(description="true when the conversation has more messages than `limit`")
+    journey: list[JourneyStepOut] = Field(description="oldest first; includes the history of leads merged into it")
+
+
+# Card 124: duplicates and merge.
+class DuplicateGroupOut(BaseModel):
+    phone_key: str = Field(description="the number every lead of the group shares", examples=["551187654321"])
+    leads: list[LeadOut] = Field(description="oldest first")
+
+
+class LeadMerge(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "source_id": "5b0e8a52-8c44-4c1e-9d0c-3f1f8f3c2a10",
+                "target_id": "0a4c5e2b-7d1f-4b8e-9c3a-6f2d1e0b9a87",
+            }
+        },
+    )
+
+    source_id: uuid.UUID = Field(description="the lead merged away (soft-deleted afterwards)")
+    target_id: uuid.UUID = Field(description="the lead that stays and receives the source's history")
+
+    @model_validator(mode="after")
+    def _two_leads(self) -> LeadMerge:
+        if self.source_id == self.target_id:
+            raise ValueError("source_id and target_id must be different leads")
+        return self
+
+
+class LeadMergeOut(BaseModel):
+    lead: LeadOut = Field(description="the target after the merge")
+    merged_lead_id: uuid.UUID = Field(description="the source, now deleted, with merged_into_id set")
+    moved: dict[str, int] = Field(
+        description="rows moved from the source to the target, by table.column",
+        examples=[{"lead_interactions.lead_id": 3}],
+    )

@@ -16,6 +16,7 @@ from shared.auth import Principal
 from shared.conversations.models import Conversation
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.leads.duplicates import notify_duplicates
 from shared.leads.models import InteractionType, Lead, LeadInteraction, LeadStatus
 from shared.leads.schemas import (
     InteractionCreate,
@@ -32,6 +33,9 @@ from shared.leads.status import ensure_can_move
 from shared.pagination import Page, paginate
 from shared.users.models import User
 from shared.users.service import require_active_user
+from shared.webhooks.dispatch import emit_event
+from shared.webhooks.events import LEAD_CREATED
+from shared.webhooks.payloads import lead_data
 
 MAX_INTERACTIONS_SHOWN = 100
 AUDIT_ENTITY = "lead"
@@ -161,6 +165,8 @@ def create_lead(session: Session, data: LeadCreate, actor: Principal) -> Lead:
         details = {"from": None, "to": str(assignee.id)}
         _record(session, lead, actor, InteractionType.ASSIGNMENT, f"Atribuído a {assignee.full_name}", details)
     _audit(session, actor, "lead.created", lead, before=None, after=_snapshot(lead))
+    emit_event(session, LEAD_CREATED, lead_data(lead))
+    notify_duplicates(session, lead)
     session.flush()
     return lead
 

@@ -40,6 +40,7 @@ from shared.scheduling.models import ScheduledMessage
 from shared.templates.models import MessageTemplate, QuickReply, ScriptedMessage
 from shared.users.models import Role, User
 from shared.users.permissions import DEFAULT_GRANTS
+from shared.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.conftest import bearer
 from tests.functions.test_route_walk import PUBLIC, operations
 
@@ -62,6 +63,8 @@ class World:
     template_id: uuid.UUID
     script_id: uuid.UUID
     quick_reply_id: uuid.UUID
+    webhook_id: uuid.UUID
+    delivery_id: uuid.UUID
 
     def ids(self) -> list[str]:
         return [str(self.conversation_id), str(self.lead_id), str(self.note_id), str(self.scheduled_id),
@@ -85,6 +88,18 @@ def _future() -> str:
 def _delete_lead(world: World) -> None:
     with session_scope() as session:
         session.get(Lead, world.lead_id).deleted_at = datetime.now(UTC)
+
+
+def _twin_id(world: World) -> uuid.UUID:
+    return uuid.uuid5(world.lead_id, "twin")
+
+
+def _add_twin_lead(world: World) -> None:
+    """Ana's second lead for the same number, written without the ninth digit: a duplicate."""
+    with session_scope() as session:
+        lead = session.get(Lead, world.lead_id)
+        session.add(Lead(id=_twin_id(world), name=lead.name, phone_number=lead.phone_number[:4] + lead.phone_number[5:],
+                         assigned_to_user_id=lead.assigned_to_user_id))  # fmt: skip
 
 
 def _user_defaults(world: World) -> dict:
@@ -130,6 +145,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         OWNED, body=lambda w: {"interaction_type": "CALL", "notes": "Ligou de volta"}
     ),
     ("post", "/api/v1/leads/{lead_id}/restore"): Op(ADMIN, prepare=_delete_lead),
+    ("get", "/api/v1/leads/{lead_id}/history"): Op(OWNED),
+    ("get", "/api/v1/leads/{lead_id}/journey"): Op(OWNED),
+    ("get", C + "/history"): Op(OWNED),
+    ("get", "/api/v1/leads/duplicates"): Op(LISTED, prepare=_add_twin_lead),
+    ("post", "/api/v1/leads/merge"): Op(ADMIN, prepare=_add_twin_lead, body=lambda w: {
+        "source_id": str(_twin_id(w)), "target_id": str(w.lead_id)}),
     ("get", "/api/v1/notifications"): Op(LISTED),
     ("put", "/api/v1/notifications/{notification_id}/read"): Op(PERSONAL),
     ("put", "/api/v1/notifications/read-all"): Op(SELF),
@@ -154,6 +175,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("patch", C + "/notes/{note_id}"): Op(OWNED, body=lambda w: {"body": "Atualizada"}),
     ("delete", C + "/notes/{note_id}"): Op(OWNED),
     ("get", "/api/v1/conversations/search"): Op(LISTED, query=lambda w: f"?q={WORD}"),
+    ("get", "/api/v1/conversations/export"): Op(LISTED, query=lambda w: "?format=csv"),
     # The clinic's templates, scripts and quick replies are shared by the team; filling one for a conversation
     # reads that conversation, so it follows the conversation's owner.
     ("get", "/api/v1/templates"): Op(SELF),
@@ -179,12 +201,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("delete", "/api/v1/quick-replies/{quick_reply_id}"): Op(ADMIN),
     ("post", "/api/v1/quick-replies/{quick_reply_id}/use"): Op(OWNED, body=lambda w: {
         "conversation_id": str(w.conversation_id)}),
+    ("post", "/api/v1/webhooks"): Op(ADMIN, body=lambda w: {"url": "http://127.0.0.1:9/hook",
+                                                             "events": ["lead.created"]}),
+    ("get", "/api/v1/webhooks"): Op(ADMIN),
+    ("get", "/api/v1/webhooks/{webhook_id}"): Op(ADMIN),
+    ("patch", "/api/v1/webhooks/{webhook_id}"): Op(ADMIN, body=lambda w: {"description": "CRM"}),
+    ("delete", "/api/v1/webhooks/{webhook_id}"): Op(ADMIN),
+    ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"): Op(ADMIN),
+    ("post", "/api/v1/webhooks/{webhook_id}/ping"): Op(ADMIN),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): Op(ADMIN),
+    ("post", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): Op(ADMIN),
 }  # fmt: skip
 
 
 def make_world(ana: User, admin: User) -> World:
     """Ana's items, written straight to the database."""
-    phone = f"55119{uuid.uuid4().int % 10**8:08d}"
+    phone = f"551198{uuid.uuid4().int % 10**7:07d}"  # a mobile: its ninth digit may be left out
     now = datetime.now(UTC)
     with session_scope() as session:
         conversation = Conversation(chat_id=f"{phone}@c.us", phone_number=phone, name="Paciente da Ana",
@@ -211,17 +243,31 @@ def make_world(ana: User, admin: User) -> World:
         script = ScriptedMessage(name=f"s-{unique}", kind="TEXT", body="Olá {{nome}}", created_by_user_id=admin.id)
         reply = QuickReply(title="Agendar", response="Vamos agendar, {{nome}}?", contexts=["agendamento"],
                            created_by_user_id=admin.id)  # fmt: skip
-        session.add_all([notification, spare, template, script, reply])
+        hook = WebhookEndpoint(url="http://127.0.0.1:9/hook", events=["message.received"], secret="whsec_x",
+                               created_by_user_id=admin.id)  # fmt: skip
+        session.add_all([notification, spare, template, script, reply, hook])
+        session.flush()
+        delivery = WebhookDelivery(
+            endpoint_id=hook.id,
+            event="conversation.closed",
+            event_id=uuid.uuid4(),
+            payload={},
+            status=DeliveryStatus.FAILED,
+            attempt_count=8,
+            attempt_limit=8,
+        )
+        session.add(delivery)
         session.flush()
         return World(conversation.id, lead.id, note.id, tag.id, scheduled.id, notification.id, phone, spare.id,
-                     template.id, script.id, reply.id)  # fmt: skip
+                     template.id, script.id, reply.id, hook.id, delivery.id)  # fmt: skip
 
 
 def concrete(path: str, world: World, op: Op) -> str:
     values = {"conversation_id": world.conversation_id, "lead_id": world.lead_id, "note_id": world.note_id,
               "tag_id": world.tag_id, "scheduled_id": world.scheduled_id, "notification_id": world.notification_id,
               "phone": world.phone, "user_id": world.user_id, "template_id": world.template_id,
-              "script_id": world.script_id, "quick_reply_id": world.quick_reply_id}  # fmt: skip
+              "script_id": world.script_id, "quick_reply_id": world.quick_reply_id, "webhook_id": world.webhook_id,
+              "delivery_id": world.delivery_id}  # fmt: skip
     values |= {name: make(world) for name, make in op.params.items()}
     return path.format(**{name: str(value) for name, value in values.items()}) + op.query(world)
 

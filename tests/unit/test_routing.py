@@ -15,9 +15,10 @@ def test_each_function_source_defines_its_entry_point():
         assert f"def {function.name}(request)" in source
 
 
-def test_webhooks_belong_to_the_intake_and_tasks_to_their_target():
+def test_the_waha_webhook_belongs_to_the_intake_and_tasks_to_their_target():
     assert owner_of("/api/v1/webhooks/waha").name == "webhook_intake"
-    assert owner_of("/api/v1/webhooks").name == "webhook_intake"
+    assert owner_of("/api/v1/webhooks").name == "secretary_api"  # the outbound webhooks an ADMIN registers
+    assert owner_of("/api/v1/webhooks/0b7e4d1f-2a33-4c2e-9a57-6f1c2b1e8d4a").name == "secretary_api"
     assert owner_of("/api/v1/webhooksx").name == "secretary_api"
     processor = owner_of("/tasks/message_processor")
     assert processor.name == "message_processor" and not processor.public

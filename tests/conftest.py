@@ -23,7 +23,9 @@ from shared.cache import close_redis, get_redis
 from shared.config import BootstrapSettings, apply_environment, get_settings
 from shared.db import dispose_engines, session_scope
 from shared.migrate import PROJECT_ROOT, upgrade_database
+from shared.queue import get_task_queue
 from shared.tables import metadata
+from shared.tasks.in_process import InProcessQueue
 from shared.users.models import Role, User
 from shared.users.schemas import UserCreate
 from shared.users.service import create_user
@@ -86,6 +88,14 @@ def backends() -> Iterator[Backends]:
         close_redis()
 
 
+def _settle_in_process_tasks() -> None:
+    """A test's background tasks (a webhook retry, a feedback message) must not run into the next test's data or
+    into the TRUNCATE that empties the tables (a deadlock): drop the ones not started, wait for the running."""
+    queue = get_task_queue() if get_task_queue.cache_info().currsize else None
+    if isinstance(queue, InProcessQueue):
+        queue.discard_pending(timeout=30)
+
+
 def _delete_namespace(namespace: str) -> None:
     store = get_redis()
     keys = list(store.scan_iter(match=f"{namespace}:*", count=500))
@@ -101,6 +111,7 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     backends = request.getfixturevalue("backends")
     yield
+    _settle_in_process_tasks()
     with session_scope() as session:
         tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
         session.execute(text(f"TRUNCATE {tables} CASCADE"))

@@ -107,6 +107,12 @@ class InProcessQueue(RecordingTaskQueue):
                 self._ready.wait(remaining)
         return True
 
+    def discard_pending(self, timeout: float = 30.0) -> bool:
+        """Drop every task not yet started and wait for the running ones (tests, between cases); False on timeout."""
+        with self._ready:
+            self._heap.clear()
+        return self.join(timeout)
+
     def close(self) -> None:
         """Stop the workers for good; tasks still queued are dropped."""
         if self._pid == os.getpid():

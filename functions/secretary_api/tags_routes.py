@@ -18,7 +18,7 @@ from shared.conversations.notes_schemas import (
     NoteOut,
     NotePath,
     NoteUpdate,
-    SearchHitOut,
+    SearchPage,
     SearchQuery,
     TagCreate,
     TagListQuery,
@@ -134,7 +134,7 @@ def delete_note(path: NotePath):
     return "", 204
 
 
-@api.get("/conversations/search", tags=CONVERSATIONS, responses={200: Page[SearchHitOut], **error_responses(401, 422)})
+@api.get("/conversations/search", tags=CONVERSATIONS, responses={200: SearchPage, **error_responses(401, 422)})
 @require_permission(Permission.READ_CONVERSATIONS)
 def search_conversations(query: SearchQuery):
     """Full-text search of message bodies (Portuguese stemming), most relevant conversation first.

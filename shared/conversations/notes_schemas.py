@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.conversations.models import MessageDirection, SenderKind
-from shared.pagination import PageQuery
+from shared.pagination import Page, PageQuery
 
 NOTE_MAX_CHARS = 5000
 TAG_NAME_MAX_CHARS = 50
@@ -139,4 +139,15 @@ class SearchHitOut(BaseModel):
     snippet: str = Field(
         description="fragments of the message with the matches in <mark></mark> (the rest is the raw body)",
         examples=["estou com muita <mark>dor</mark> nos <mark>dentes</mark>"],
+    )
+
+
+class SearchPage(Page[SearchHitOut]):
+    """A page of search hits. A very common term is ranked among its newest matches only (see search.py)."""
+
+    total_is_estimate: bool = Field(
+        default=False, description="true when the term is so common that `total` (and `pages`) are estimated"
+    )
+    searched_since: datetime | None = Field(
+        default=None, description="when set, only messages from this time on were ranked (a very common term)"
     )

@@ -8,15 +8,17 @@ not find "orçamento" (that would need the unaccent extension in a custom config
 from __future__ import annotations
 
 import html
+import json
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from shared.auth import Principal
+from shared.config import get_settings
 from shared.conversations.models import Conversation, ConversationMessage
-from shared.conversations.notes_schemas import SearchHitOut, SearchQuery
+from shared.conversations.notes_schemas import SearchHitOut, SearchPage, SearchQuery
 from shared.conversations.service import visible_to
-from shared.pagination import Page
 
 PORTUGUESE = literal_column("'portuguese'::regconfig")
 # Matches are marked with <mark> and, since the rest of the snippet is the patient's raw text, everything else
@@ -24,17 +26,78 @@ PORTUGUESE = literal_column("'portuguese'::regconfig")
 HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxFragments=2"
 _MARKS = {html.escape("<mark>"): "<mark>", html.escape("</mark>"): "</mark>"}
 SORT_MEMORY = "32MB"
+MAX_ESTIMATED_WORDS = 8
 
 _M = ConversationMessage
 
 
-def search_conversations(session: Session, actor: Principal, query: SearchQuery) -> Page[SearchHitOut]:
-    """Conversations whose messages match `query.q`, most relevant first, each with its best message."""
+def search_conversations(session: Session, actor: Principal, query: SearchQuery) -> SearchPage:
+    """Conversations whose messages match `query.q`, most relevant first, each with its best message.
+
+    Ranking a term means reading every message that has it. A rare term has few, but a very common one ("dor",
+    "consulta": 10% of all messages) would cost a scan of most of the table on every search, so a term the
+    planner estimates above SEARCH_RANK_ALL_LIMIT matches is ranked among its newest matches only: a window of
+    time sized to hold about SEARCH_NEWEST_RANKED of them, doubled until it fills the requested page. The answer
+    then says since when it searched and that its total is an estimate. A secretary looking for a common word
+    wants the recent conversations; an older one is found with a rarer word.
+    """
+    settings = get_settings()
     tsquery = func.websearch_to_tsquery(PORTUGUESE, query.q)
-    rank = func.ts_rank_cd(_M.search_vector, tsquery)
     # A common word matches ~100,000 messages; ranking them per conversation sorts ~10 MB, which spills to disk
     # under Postgres' default 4 MB (~20% of the query's time). This transaction only.
     session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+    estimate = _estimated_matches(session, query.q)
+    share = settings.search_newest_ranked / estimate if estimate > settings.search_rank_all_limit else 1.0
+    while True:
+        since = _window_start(session, share)
+        page, total = _ranked_page(session, actor, query, tsquery, since)
+        if since is None or total >= query.page * query.limit:
+            break
+        share *= 2
+    if since is not None:  # the window holds `share` of the messages, so about that share of the conversations
+        total = max(total, round(total / share))
+    items = _hits(session, [(row.message_id, row.rank) for row in page], tsquery)
+    pages = -(-total // query.limit)
+    return SearchPage(items=items, total=total, page=query.page, limit=query.limit, pages=pages,
+                      total_is_estimate=since is not None, searched_since=since)  # fmt: skip
+
+
+def _estimated_matches(session: Session, q: str) -> int:
+    """How many messages the query may match: the most any of its words matches, by the planner's statistics.
+
+    Per word, not for the whole query: the planner multiplies the words' frequencies as if they were
+    independent, and words that go together ("parcelar cartão") then look a hundred times rarer than they are.
+    The most common word is an upper bound for an AND, which is what the window needs: too small a window only
+    costs a widening."""
+    words = [word.strip('"') for word in q.split() if not word.startswith("-") and word.lower() != "or"]
+    counts = [_planned_rows(session, word) for word in words[:MAX_ESTIMATED_WORDS] if word]
+    return max(counts, default=0)
+
+
+def _planned_rows(session: Session, word: str) -> int:
+    plan = session.execute(
+        text("EXPLAIN (FORMAT JSON) SELECT 1 FROM conversation_messages "
+             "WHERE search_vector @@ websearch_to_tsquery('portuguese', :word)"),
+        {"word": word},
+    ).scalar()  # fmt: skip
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _window_start(session: Session, share: float) -> datetime | None:
+    """The time after which `share` of all messages were written, assuming an even pace; None for all of them."""
+    if share >= 1:
+        return None
+    oldest, newest = session.execute(select(func.min(_M.created_at), func.max(_M.created_at))).one()
+    if oldest is None:
+        return None
+    return newest - (newest - oldest) * share
+
+
+def _ranked_page(session: Session, actor: Principal, query: SearchQuery, tsquery, since: datetime | None):
+    """The page's best message per conversation, and the number of conversations that match."""
+    rank = func.ts_rank_cd(_M.search_vector, tsquery)
     ranked = select(
         _M.id.label("message_id"),
         _M.conversation_id,
@@ -44,6 +107,8 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
         .over(partition_by=_M.conversation_id, order_by=(rank.desc(), _M.created_at.desc(), _M.id))
         .label("place"),
     ).where(_M.search_vector.bool_op("@@")(tsquery))
+    if since is not None:
+        ranked = ranked.where(_M.created_at >= since)
     visible = visible_to(actor)
     if visible:  # an ADMIN's search needs no join: every message has its conversation
         ranked = ranked.join(Conversation, Conversation.id == _M.conversation_id).where(*visible)
@@ -58,14 +123,10 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
         .limit(query.limit)
     ).all()
     if page:
-        total = page[0].total
-    elif query.page == 1:
-        total = 0
-    else:  # past the last page: count on its own
-        total = session.scalar(select(func.count()).select_from(best.subquery())) or 0
-    items = _hits(session, [(row.message_id, row.rank) for row in page], tsquery)
-    pages = -(-total // query.limit)
-    return Page[SearchHitOut](items=items, total=total, page=query.page, limit=query.limit, pages=pages)
+        return page, page[0].total
+    if query.page == 1:
+        return page, 0
+    return page, session.scalar(select(func.count()).select_from(best.subquery())) or 0  # past the last page
 
 
 def _hits(session: Session, page: list[tuple], tsquery: ColumnElement) -> list[SearchHitOut]:

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared.audit.models import AuditLog
 from shared.conversations.models import (
@@ -247,3 +247,49 @@ def test_the_conversation_list_filters_by_tag_within_what_the_user_sees(secretar
     assert [item["id"] for item in ana["items"]] == [str(tagged)]
     assert sorted(item["id"] for item in admin["items"]) == sorted([str(tagged), str(hidden)])
     assert str(untagged) not in {item["id"] for item in admin["items"]}
+
+
+# --- a very common term is ranked among its newest matches ----------------------------------------------------
+
+
+def _spread_conversations(days: tuple[int, ...]) -> list[uuid.UUID]:
+    """One conversation per day offset, each with one message about clareamento (and one about nothing)."""
+    ids = []
+    for i, day in enumerate(days):
+        with session_scope() as session:
+            conversation = Conversation(chat_id=f"55119000020{i:02d}@c.us", phone_number=f"55119000020{i:02d}")
+            session.add(conversation)
+            session.flush()
+            for offset, body in ((0, "Bom dia"), (1, f"Quanto custa o clareamento? ({i})")):
+                session.add(ConversationMessage(conversation_id=conversation.id, direction=MessageDirection.INBOUND,
+                                                sender_kind=SenderKind.PATIENT, body=body,
+                                                created_at=T0 + timedelta(days=day, minutes=offset)))  # fmt: skip
+            ids.append(conversation.id)
+    with session_scope() as session:
+        session.execute(text("ANALYZE conversation_messages"))  # the estimate comes from the statistics
+    return ids
+
+
+def test_a_term_common_enough_is_ranked_among_its_newest_matches_with_an_estimated_total(
+    secretary_api, people, settings_env
+):
+    ids = _spread_conversations((0, 10, 20, 30, 40))  # newest last
+    exact = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento"}, headers=people.admin_h).json
+    assert exact["total"] == 5 and exact["total_is_estimate"] is False and exact["searched_since"] is None
+
+    settings_env(SEARCH_RANK_ALL_LIMIT="0", SEARCH_NEWEST_RANKED="1")  # every term counts as very common
+    first = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento", "limit": 1},
+                              headers=people.admin_h).json  # fmt: skip
+    assert [hit["conversation_id"] for hit in first["items"]] == [str(ids[-1])]
+    assert first["total_is_estimate"] is True
+    assert datetime.fromisoformat(first["searched_since"]) > T0 + timedelta(days=20)
+    assert first["total"] >= 1
+
+    # A later page widens the window until it holds enough conversations: the third newest, as exact search says.
+    third = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento", "limit": 1, "page": 3},
+                              headers=people.admin_h).json  # fmt: skip
+    assert [hit["conversation_id"] for hit in third["items"]] == [exact["items"][2]["conversation_id"]]
+    assert third["total"] >= 3
+    everything = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento", "limit": 5, "page": 2},
+                                   headers=people.admin_h).json  # fmt: skip
+    assert everything["items"] == [] and everything["total"] == 5 and everything["total_is_estimate"] is False

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from itertools import count as count_from
 
 from shared.devdata import vocabulary as words
+from shared.leads.phone import phone_key
 
 USER_COLUMNS = ("id", "email", "full_name", "password_hash", "role", "status", "created_at", "updated_at")
 CONVERSATION_COLUMNS = (
@@ -18,7 +19,7 @@ CONVERSATION_COLUMNS = (
 )  # fmt: skip
 LEAD_COLUMNS = (
     "id", "conversation_id", "name", "phone_number", "email", "status", "source", "maturity_score",
-    "assigned_to_user_id", "converted_at", "created_at", "updated_at",
+    "assigned_to_user_id", "converted_at", "created_at", "updated_at", "phone_key",
 )  # fmt: skip
 MESSAGE_COLUMNS = (
     "id", "conversation_id", "direction", "sender_kind", "sender_user_id", "kind", "from_phone", "to_phone", "body",
@@ -143,7 +144,7 @@ def _lead(
     return (
         new_id(rng), conversation_id, name, phone, email, status, "WHATSAPP", rng.randint(low, high),
         secretary.id if secretary else None, at + timedelta(days=rng.uniform(0, 5)) if status == "SCHEDULED" else None,
-        at, at,
+        at, at, phone_key(phone),  # COPY skips the model's column default: duplicates must find generated leads too
     )  # fmt: skip
 
 

@@ -25,8 +25,7 @@ from shared.auth import Principal
 from shared.config import get_settings
 from shared.conversations.models import Conversation, ConversationMessage
 from shared.conversations.schemas import ConversationListQuery
-from shared.conversations.service import _filters as list_filters
-from shared.conversations.service import visible_to
+from shared.conversations.service import listing_filters, visible_to
 from shared.db import session_scope
 from shared.leads.models import Lead
 from shared.users.models import User
@@ -78,7 +77,7 @@ def audit_export(session: Session, actor: Principal, query: ConversationExportQu
 
 def export_csv(actor: Principal, query: ConversationExportQuery) -> Iterator[bytes]:
     """The CSV file (BOM and header first), chunk by chunk; nothing is read before the caller asks for it."""
-    conditions = visible_to(actor) + list_filters(query) + _created_between(query.start_date, query.end_date)
+    conditions = visible_to(actor) + listing_filters(query) + _created_between(query.start_date, query.end_date)
     zone = ZoneInfo(get_settings().clinic_timezone)
     delimiter = SEPARATORS[query.separator]
     yield (BOM + _csv_text([HEADER], delimiter)).encode()

@@ -16,6 +16,7 @@ from shared.conversations.models import (
     MessageKind,
     SenderKind,
 )
+from shared.conversations.notes_schemas import NoteOut, TagOut
 from shared.pagination import PageQuery
 
 DEFAULT_MESSAGES = 50
@@ -143,6 +144,9 @@ class ConversationDetailOut(ConversationOut):
     has_more_messages: bool = Field(description="older messages exist beyond `messages_limit`")
     facts: ConversationFactsOut | None = Field(description="what the assistant learned; null when nothing yet")
     lead_id: uuid.UUID | None
+    tags: list[TagOut] = Field(description="the conversation's tags, by name")
+    notes: list[NoteOut] = Field(description="the latest internal notes, newest first (all: GET .../notes)")
+    has_more_notes: bool = Field(description="older notes exist beyond those shown")
 
 
 class ConversationStatusUpdate(BaseModel):

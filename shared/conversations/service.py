@@ -20,9 +20,12 @@ from shared.conversations.models import (
     Conversation,
     ConversationContext,
     ConversationMessage,
+    ConversationNote,
     ConversationStatus,
     ConversationTag,
+    Tag,
 )
+from shared.conversations.notes_schemas import NoteOut, TagOut
 from shared.conversations.schemas import (
     AssignmentUpdate,
     ConversationDetailOut,
@@ -44,6 +47,7 @@ from shared.webhooks.payloads import conversation_data
 
 AUDIT_ENTITY = "conversation"
 PREVIEW_CHARS = 120
+DETAIL_NOTES = 20
 NOT_FOUND = "Conversation not found"
 
 S = ConversationStatus
@@ -88,7 +92,8 @@ def _search(term: str) -> ColumnElement[bool]:
     return or_(*matches)
 
 
-def _filters(query: ConversationListQuery) -> list[ColumnElement[bool]]:
+def listing_filters(query: ConversationListQuery) -> list[ColumnElement[bool]]:
+    """The list's filters as SQL conditions (the CSV export applies the same)."""
     conditions: list[ColumnElement[bool]] = []
     if query.status is not None:
         conditions.append(Conversation.status == query.status)
@@ -161,7 +166,7 @@ def _item(conversation: Conversation, last: LastMessageOut | None) -> Conversati
 
 def list_conversations(session: Session, actor: Principal, query: ConversationListQuery) -> Page[ConversationOut]:
     """The conversations `actor` may see, filtered, most recent message first (never-written-to ones last)."""
-    conditions = visible_to(actor) + _filters(query)
+    conditions = visible_to(actor) + listing_filters(query)
     total = session.scalar(select(func.count()).select_from(Conversation).where(*conditions)) or 0
     items = _items(session, conditions, (query.page - 1) * query.limit, query.limit) if total else []
     pages = math.ceil(total / query.limit) if total else 0
@@ -176,7 +181,7 @@ def conversation_item(session: Session, conversation_id: uuid.UUID) -> Conversat
 def get_conversation(
     session: Session, actor: Principal, conversation_id: uuid.UUID, messages_limit: int
 ) -> ConversationDetailOut:
-    """The conversation with its latest messages (oldest first), the patient's facts and its lead."""
+    """The conversation with its latest messages (oldest first), the patient's facts, its lead, tags and notes."""
     conversation = visible_conversation(session, actor, conversation_id)
     latest = session.scalars(
         select(_M)
@@ -189,6 +194,14 @@ def get_conversation(
         select(ConversationContext).where(ConversationContext.conversation_id == conversation.id)
     ).one_or_none()
     lead_id = session.scalar(select(Lead.id).where(Lead.conversation_id == conversation.id, Lead.deleted_at.is_(None)))
+    tags = session.scalars(
+        select(Tag).join(ConversationTag, ConversationTag.tag_id == Tag.id)
+        .where(ConversationTag.conversation_id == conversation.id).order_by(Tag.name_key)
+    ).all()  # fmt: skip
+    notes = session.scalars(
+        select(ConversationNote).where(ConversationNote.conversation_id == conversation.id)
+        .order_by(ConversationNote.created_at.desc(), ConversationNote.id.desc()).limit(DETAIL_NOTES + 1)
+    ).all()  # fmt: skip
     newest = messages[-1] if messages else None
     last = _last(newest.body, newest.kind, newest.direction, newest.sender_kind, newest.created_at) if newest else None
     item = _item(conversation, last)
@@ -198,6 +211,9 @@ def get_conversation(
         has_more_messages=len(latest) > messages_limit,
         facts=ConversationFactsOut.model_validate(context) if context else None,
         lead_id=lead_id,
+        tags=[TagOut.model_validate(tag) for tag in tags],
+        notes=[NoteOut.model_validate(note) for note in notes[:DETAIL_NOTES]],
+        has_more_notes=len(notes) > DETAIL_NOTES,
     )
 
 

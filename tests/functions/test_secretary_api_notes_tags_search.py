@@ -293,3 +293,19 @@ def test_a_term_common_enough_is_ranked_among_its_newest_matches_with_an_estimat
     everything = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento", "limit": 5, "page": 2},
                                    headers=people.admin_h).json  # fmt: skip
     assert everything["items"] == [] and everything["total"] == 5 and everything["total_is_estimate"] is False
+
+
+def test_the_conversation_detail_carries_its_tags_and_latest_notes(secretary_api, people):
+    cid = make_conversation("5511900000031", people.ana, ("Oi",))
+    tag = secretary_api.post("/api/v1/tags", json={"name": "VIP", "color": "#00AA00"}, headers=people.admin_h).json
+    assert secretary_api.post(f"{BASE}/{cid}/tags", json={"tag_id": tag["id"]}, headers=people.ana_h).status_code == 201
+    for i in range(22):
+        assert (
+            secretary_api.post(f"{BASE}/{cid}/notes", json={"body": f"nota {i}"}, headers=people.ana_h).status_code
+            == 201
+        )
+
+    detail = secretary_api.get(f"{BASE}/{cid}", headers=people.ana_h).json
+    assert [(t["name"], t["color"]) for t in detail["tags"]] == [("VIP", "#00AA00")]
+    assert [note["body"] for note in detail["notes"]] == [f"nota {i}" for i in range(21, 1, -1)]
+    assert detail["has_more_notes"] is True

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from shared.cache import get_redis
@@ -20,13 +20,13 @@ _pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
 
 
 class CheckOut(BaseModel):
-    ok: bool
-    latency_ms: float | None = None
+    ok: bool = Field(examples=[True])
+    latency_ms: float | None = Field(default=None, examples=[1.4])
     error: str | None = None
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: str = Field(examples=["ok"])
     db: CheckOut
     redis: CheckOut
     waha: CheckOut

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_openapi3 import Info, OpenAPI
+from flask_openapi3.models.schema import Schema as OpenAPISchema
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -168,6 +169,12 @@ def _finish_request(response: Response) -> Response:
         },
     )
     return response
+
+
+# An OpenAPI 3.1 schema is JSON Schema, where `examples` belongs; flask-openapi3's model of it names only `example`
+# and silently dropped every field's examples from the document. Keep the keys it does not name.
+OpenAPISchema.model_config["extra"] = "allow"
+OpenAPISchema.model_rebuild(force=True)
 
 
 class ProblemDocumentingAPI(OpenAPI):

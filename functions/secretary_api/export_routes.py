@@ -20,7 +20,16 @@ api = APIBlueprint(
 )
 CSV_RESPONSE = {
     "description": "the CSV file (UTF-8 with BOM), streamed",
-    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": (
+                "\ufeffconversation_id,phone_number,contact_name,status,is_urgent,assigned_to,lead_status,maturity_score,"
+                "message_count,created_at,last_message_at\r\n6f1c2b1e-8d4a-4c2e-9a57-0b7e4d1f2a33,5511987654321,Maria,"
+                "ACTIVE,false,ana@clinica.com.br,NEW,40,12,2026-03-01T09:00:00-03:00,2026-03-01T09:14:00-03:00\r\n"
+            ),
+        }
+    },
 }
 
 

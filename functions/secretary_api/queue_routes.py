@@ -56,12 +56,13 @@ class FailedTaskListOut(BaseModel):
 
 
 class RetryFailedIn(BaseModel):
-    job_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="ids from GET /queue/failed")
+    job_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="ids from GET /queue/failed",
+                                     examples=[["0b7e4d1f-2a33-4c2e-9a57-6f1c2b1e8d4a"]])  # fmt: skip
 
 
 class RetriedOut(BaseModel):
     job_id: uuid.UUID
-    task_id: str = Field(description="the new task, `<old id>-retry-<hex>`")
+    task_id: str = Field(description="the new task, `<old id>-retry-<hex>`", examples=["msg-3eb0-retry-1a2b3c4d"])
 
 
 class RetryFailedOut(BaseModel):
@@ -70,7 +71,7 @@ class RetryFailedOut(BaseModel):
 
 
 class ClearedOut(BaseModel):
-    cleared: int
+    cleared: int = Field(examples=[3])
 
 
 @api.get("/stats", responses={200: QueueStatsOut, **error_responses(401, 403)})

@@ -161,7 +161,8 @@ class ConversationStatusUpdate(BaseModel):
 class AssignmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: uuid.UUID | None = Field(description="an ACTIVE user; null takes the conversation off everyone")
+    user_id: uuid.UUID | None = Field(description="an ACTIVE user; null takes the conversation off everyone",
+                                      examples=["0b7e4d1f-2a33-4c2e-9a57-6f1c2b1e8d4a"])  # fmt: skip
 
 
 class MediaAttachment(BaseModel):

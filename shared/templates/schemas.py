@@ -243,7 +243,12 @@ class QuickReplyListQuery(PageQuery):
 
 
 class QuickReplyUse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"conversation_id": "6f1c2b1e-8d4a-4c2e-9a57-0b7e4d1f2a33", "variables": {"data": "15/03"}}
+        },
+    )
 
     conversation_id: uuid.UUID | None = Field(default=None, description="render the reply for this conversation")
     variables: Variables = Field(default_factory=dict)

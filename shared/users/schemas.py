@@ -26,7 +26,7 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=1)
+    refresh_token: str = Field(min_length=1, examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."])
 
 
 class TokenPairOut(BaseModel):
@@ -41,8 +41,8 @@ class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    email: str
-    full_name: str
+    email: str = Field(examples=["ana@clinica.com.br"])
+    full_name: str = Field(examples=["Ana Souza"])
     role: Role
     status: UserStatus
     last_login_at: datetime | None
@@ -60,7 +60,7 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"full_name": "Ana Souza", "role": "USER"}})
 
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
@@ -83,7 +83,7 @@ class MeOut(UserOut):
 
 class PermissionOut(BaseModel):
     name: Permission
-    description: str
+    description: str = Field(examples=["See leads, their interactions, journey and history"])
     default_roles: list[Role]
 
 
@@ -93,7 +93,7 @@ class RolePath(BaseModel):
 
 class RolePermissionsOut(BaseModel):
     role: Role
-    permissions: list[Permission]
+    permissions: list[Permission] = Field(examples=[["READ_CONVERSATIONS", "READ_LEADS", "SEND_MESSAGES"]])
     added: list[Permission] = Field(description="held beyond the role's defaults")
     removed: list[Permission] = Field(description="defaults taken away from the role")
 

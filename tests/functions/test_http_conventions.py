@@ -69,3 +69,29 @@ def test_the_docs_page_and_its_assets_are_served_offline(secretary_api):
 
     assert page.status_code == 200 and b"swagger-ui" in page.data and b"openapi.json" in page.data
     assert script.status_code == 200 and len(script.data) > 100_000
+
+
+def _has_example(node, schemas: dict, seen: tuple = ()) -> bool:
+    if isinstance(node, dict):
+        if "example" in node or "examples" in node:
+            return True
+        name = node.get("$ref", "").rpartition("/")[2]
+        if name:
+            return name not in seen and _has_example(schemas.get(name, {}), schemas, (*seen, name))
+        return any(_has_example(value, schemas, seen) for value in node.values())
+    return isinstance(node, list) and any(_has_example(value, schemas, seen) for value in node)
+
+
+def test_every_request_body_and_success_answer_of_the_document_shows_an_example(secretary_api):
+    document = secretary_api.get("/api/v1/openapi.json").json
+    schemas = document["components"]["schemas"]
+    lacking = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody")
+            if body and not _has_example(body, schemas):
+                lacking.append(f"{method.upper()} {path} request")
+            for status, answer in operation.get("responses", {}).items():
+                if status.startswith("2") and answer.get("content") and not _has_example(answer["content"], schemas):
+                    lacking.append(f"{method.upper()} {path} {status}")
+    assert lacking == []

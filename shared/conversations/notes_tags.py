@@ -27,6 +27,7 @@ from shared.conversations.notes_schemas import (
 )
 from shared.conversations.service import visible_conversation
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from shared.names import name_key
 from shared.pagination import Page, PageQuery, paginate
 
 NOTE_ENTITY = "conversation_note"
@@ -95,15 +96,10 @@ def list_tags(session: Session, query: PageQuery) -> Page[TagOut]:
     return paginate(session, select(Tag).order_by(Tag.name_key), query, TagOut.model_validate)
 
 
-def tag_key(name: str) -> str:
-    """What makes two names the same tag: case and spacing do not count."""
-    return " ".join(name.split()).lower()
-
-
 def create_tag(session: Session, actor: Principal, tag: TagCreate) -> TagOut:
     """A new tag (ADMIN, checked by the route); a name already taken in any case is 409."""
     name = " ".join(tag.name.split())
-    key = tag_key(name)
+    key = name_key(name)
     taken = f"A tag named {name!r} already exists"
     if session.scalar(select(Tag.id).where(Tag.name_key == key)) is not None:
         raise Conflict(taken)

@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.config import get_settings
 from shared.conversations.service import visible_conversation
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.names import name_key
 from shared.pagination import Page, paginate
 from shared.templates.models import MessageTemplate
 from shared.templates.rendering import MissingVariables, render, variables_in
@@ -33,11 +34,6 @@ from shared.templates.schemas import (
 
 ENTITY = "message_template"
 _AUDITED = ("name", "content", "category", "is_active")
-
-
-def name_key(name: str) -> str:
-    """What makes two names the same: case and spacing do not count."""
-    return " ".join(name.split()).casefold()
 
 
 def list_templates(session: Session, query: TemplateListQuery) -> Page[TemplateOut]:

@@ -48,8 +48,9 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
     session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
     estimate = _estimated_matches(session, query.q)
     share = settings.search_newest_ranked / estimate if estimate > settings.search_rank_all_limit else 1.0
+    span = _message_span(session) if share < 1 else None  # read once: the window may widen several times
     while True:
-        since = _window_start(session, share)
+        since = _window_start(span, share)
         page, total = _ranked_page(session, actor, query, tsquery, since)
         if since is None or total >= query.page * query.limit:
             break
@@ -85,13 +86,17 @@ def _planned_rows(session: Session, word: str) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _window_start(session: Session, share: float) -> datetime | None:
-    """The time after which `share` of all messages were written, assuming an even pace; None for all of them."""
-    if share >= 1:
-        return None
+def _message_span(session: Session) -> tuple[datetime, datetime] | None:
+    """When the oldest and the newest messages were written (two index probes); None without messages."""
     oldest, newest = session.execute(select(func.min(_M.created_at), func.max(_M.created_at))).one()
-    if oldest is None:
+    return None if oldest is None else (oldest, newest)
+
+
+def _window_start(span: tuple[datetime, datetime] | None, share: float) -> datetime | None:
+    """The time after which `share` of all messages were written, assuming an even pace; None for all of them."""
+    if share >= 1 or span is None:
         return None
+    oldest, newest = span
     return newest - (newest - oldest) * share
 
 

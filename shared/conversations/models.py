@@ -158,7 +158,7 @@ class ConversationMessage(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
     __table_args__ = (
-        Index("ix_conversation_messages_conversation_id_created_at", "conversation_id", "created_at"),
+        Index("ix_conversation_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
         Index(
             "ix_conversation_messages_unprocessed",
             "created_at",

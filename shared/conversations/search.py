@@ -26,7 +26,8 @@ PORTUGUESE = literal_column("'portuguese'::regconfig")
 HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxFragments=2"
 _MARKS = {html.escape("<mark>"): "<mark>", html.escape("</mark>"): "</mark>"}
 SORT_MEMORY = "32MB"
-MAX_ESTIMATED_WORDS = 8
+MAX_ESTIMATED_LEXEMES = 8
+MAX_WIDENING = 16.0
 
 _M = ConversationMessage
 
@@ -37,7 +38,7 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
     Ranking a term means reading every message that has it. A rare term has few, but a very common one ("dor",
     "consulta": 10% of all messages) would cost a scan of most of the table on every search, so a term the
     planner estimates above SEARCH_RANK_ALL_LIMIT matches is ranked among its newest matches only: a window of
-    time sized to hold about SEARCH_NEWEST_RANKED of them, doubled until it fills the requested page. The answer
+    time sized to hold about SEARCH_NEWEST_RANKED of them, widened until it fills the requested page. The answer
     then says since when it searched and that its total is an estimate. A secretary looking for a common word
     wants the recent conversations; an older one is found with a rarer word.
     """
@@ -49,12 +50,13 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
     estimate = _estimated_matches(session, query.q)
     share = settings.search_newest_ranked / estimate if estimate > settings.search_rank_all_limit else 1.0
     span = _message_span(session) if share < 1 else None  # read once: the window may widen several times
+    needed = query.page * query.limit
     while True:
         since = _window_start(span, share)
         page, total = _ranked_page(session, actor, query, tsquery, since)
-        if since is None or total >= query.page * query.limit:
+        if since is None or total >= needed:
             break
-        share *= 2
+        share *= _widening(total, needed)
     if since is not None:  # the window holds `share` of the messages, so about that share of the conversations
         total = max(total, round(total / share))
     items = _hits(session, [(row.message_id, row.rank) for row in page], tsquery)
@@ -64,26 +66,38 @@ def search_conversations(session: Session, actor: Principal, query: SearchQuery)
 
 
 def _estimated_matches(session: Session, q: str) -> int:
-    """How many messages the query may match: the most any of its words matches, by the planner's statistics.
+    """How many messages the query may match: the most any of its lexemes matches, by the planner's statistics.
 
-    Per word, not for the whole query: the planner multiplies the words' frequencies as if they were
-    independent, and words that go together ("parcelar cartão") then look a hundred times rarer than they are.
-    The most common word is an upper bound for an AND, which is what the window needs: too small a window only
-    costs a widening."""
+    Per lexeme, not for the whole query: the planner multiplies frequencies as if they were independent, and
+    words that go together ("parcelar cartão", or "raio-x", which the parser reads as 'raio-x', 'rai' and 'x')
+    then look a thousand times rarer than they are. The most common lexeme is an upper bound for an AND, which
+    is what the window needs: too small a window only costs a widening."""
     words = [word.strip('"') for word in q.split() if not word.startswith("-") and word.lower() != "or"]
-    counts = [_planned_rows(session, word) for word in words[:MAX_ESTIMATED_WORDS] if word]
+    lexemes = session.scalars(
+        text("SELECT unnest(tsvector_to_array(to_tsvector('portuguese', :words)))"), {"words": " ".join(words)}
+    ).all()
+    counts = [_planned_rows(session, lexeme) for lexeme in lexemes[:MAX_ESTIMATED_LEXEMES]]
     return max(counts, default=0)
 
 
-def _planned_rows(session: Session, word: str) -> int:
+def _planned_rows(session: Session, lexeme: str) -> int:
+    quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"  # one lexeme, as tsquery input
     plan = session.execute(
         text("EXPLAIN (FORMAT JSON) SELECT 1 FROM conversation_messages "
-             "WHERE search_vector @@ websearch_to_tsquery('portuguese', :word)"),
-        {"word": word},
+             "WHERE search_vector @@ CAST(:lexeme AS tsquery)"),
+        {"lexeme": quoted},
     ).scalar()  # fmt: skip
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _widening(found: int, needed: int) -> float:
+    """How much larger the next window must be: matching conversations grow about as the window does, so aim
+    for half as many again as the page needs, at least doubling and at most 16 times (nothing found yet)."""
+    if found == 0:
+        return MAX_WIDENING
+    return min(MAX_WIDENING, max(2.0, 1.5 * needed / found))
 
 
 def _message_span(session: Session) -> tuple[datetime, datetime] | None:

@@ -252,15 +252,15 @@ def test_the_conversation_list_filters_by_tag_within_what_the_user_sees(secretar
 # --- a very common term is ranked among its newest matches ----------------------------------------------------
 
 
-def _spread_conversations(days: tuple[int, ...]) -> list[uuid.UUID]:
-    """One conversation per day offset, each with one message about clareamento (and one about nothing)."""
+def _spread_conversations(days: tuple[int, ...], subject: str = "clareamento") -> list[uuid.UUID]:
+    """One conversation per day offset, each with one message about `subject` (and one about nothing)."""
     ids = []
     for i, day in enumerate(days):
         with session_scope() as session:
             conversation = Conversation(chat_id=f"55119000020{i:02d}@c.us", phone_number=f"55119000020{i:02d}")
             session.add(conversation)
             session.flush()
-            for offset, body in ((0, "Bom dia"), (1, f"Quanto custa o clareamento? ({i})")):
+            for offset, body in ((0, "Bom dia"), (1, f"Quanto custa o {subject}? ({i})")):
                 session.add(ConversationMessage(conversation_id=conversation.id, direction=MessageDirection.INBOUND,
                                                 sender_kind=SenderKind.PATIENT, body=body,
                                                 created_at=T0 + timedelta(days=day, minutes=offset)))  # fmt: skip
@@ -293,6 +293,17 @@ def test_a_term_common_enough_is_ranked_among_its_newest_matches_with_an_estimat
     everything = secretary_api.get(f"{BASE}/search", query_string={"q": "clareamento", "limit": 5, "page": 2},
                                    headers=people.admin_h).json  # fmt: skip
     assert everything["items"] == [] and everything["total"] == 5 and everything["total_is_estimate"] is False
+
+
+def test_a_hyphenated_word_counts_as_common_as_its_most_common_part(secretary_api, people, settings_env):
+    # The parser reads "raio-x" as 'raio-x' <-> 'rai' <-> 'x'; the planner, multiplying the parts' frequencies,
+    # expected one match in five, and ranked all of a very common word's matches.
+    ids = _spread_conversations((0, 10, 20, 30, 40), subject="raio-x")  # newest last
+    settings_env(SEARCH_RANK_ALL_LIMIT="3", SEARCH_NEWEST_RANKED="1")
+    found = secretary_api.get(f"{BASE}/search", query_string={"q": "raio-x", "limit": 1}, headers=people.admin_h).json
+    assert found["total_is_estimate"] is True and found["searched_since"] is not None
+    assert [hit["conversation_id"] for hit in found["items"]] == [str(ids[-1])]
+    assert "<mark>raio</mark>-<mark>x</mark>" in found["items"][0]["snippet"]
 
 
 def test_the_conversation_detail_carries_its_tags_and_latest_notes(secretary_api, people):

@@ -168,6 +168,34 @@ def test_the_assistant_on_the_offline_provider(backends):
         )
         assert clinic.replies("5511900000009@c.us") == []
 
+        _secretary_takes_over_through_the_api_and_hands_back(clinic, "5511900000010@c.us")
+
+
+def _secretary_takes_over_through_the_api_and_hands_back(clinic: Clinic, chat: str) -> None:
+    """Issue 5: a reply from the API reaches WhatsApp once; the bot is silent until resume-bot."""
+    base = clinic.stack.base
+    login = httpx.post(f"{base}/auth/login", json={"email": "ana@example.com", "password": "senha-da-ana-1"})
+    ana = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    clinic.say(chat, "oi, vocês atendem sábado?")
+    bot_first = clinic.wait_replies(chat, 1)
+    conversation = clinic.row("SELECT id::text FROM conversations WHERE chat_id = :chat", chat=chat)[0]
+    assert httpx.post(f"{base}/conversations/{conversation}/claim", headers=ana).status_code == 200
+
+    reply = {"text": "Oi! Aqui é a Ana, da recepção. Sábado atendemos até as 13h."}
+    keyed = {**ana, "Idempotency-Key": f"e2e-{conversation}"}
+    for _ in range(2):  # a retried request sends nothing more
+        sent = httpx.post(f"{base}/conversations/{conversation}/messages", json=reply, headers=keyed)
+        assert sent.status_code == 201, sent.text
+    assert clinic.wait_replies(chat, 2) == [*bot_first, reply["text"]]
+
+    clinic.say(chat, "ótimo, e quanto custa o botox?")
+    eventually(lambda: clinic.note_of("ótimo, e quanto custa o botox?") == "human_takeover", what="silent turn")
+    assert clinic.replies(chat) == [*bot_first, reply["text"]]
+
+    assert httpx.post(f"{base}/conversations/{conversation}/resume-bot", headers=ana).status_code == 200
+    clinic.say(chat, "e qual o endereço?")
+    assert "Belo Horizonte" in clinic.wait_replies(chat, 3)[-1]  # the second clinic's knowledge, imported above
+
 
 def _deliver_same_webhook_five_times(clinic: Clinic, chat: str) -> None:
     """WAHA retrying one delivery: the same signed body five times."""

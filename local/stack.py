@@ -197,7 +197,8 @@ class LocalStack:
         self.environment = {"ENVIRONMENT": "local", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                             "JWT_SECRET_KEY": _kept_secret(bootstrap.jwt_secret_key, self.data_dir, "jwt-secret"),
                             "MEDIA_DIR": str(self.data_dir / "media"),
-                            "CHROMA_PERSIST_DIR": str(self.data_dir / "chroma")}  # fmt: skip
+                            "CHROMA_PERSIST_DIR": str(self.data_dir / "chroma"),
+                            "PUBLIC_BASE_URL": bootstrap.public_base_url or self.base_url}  # fmt: skip
         apply_environment(self.environment)
         say("applying migrations")
         upgrade_database()

@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     clinic_name: str = "Clínica"
     clinic_timezone: str = "America/Sao_Paulo"
     maintenance_mode: bool = False
+    # The secretary API's address as patients' phones reach it (https://api.clinica.com.br): the closing message
+    # links to its public feedback form. Without it, closing a conversation asks nobody for a score.
+    public_base_url: str | None = None
 
     # Task queue between functions: `inprocess` locally, `cloudtasks` in production (or its emulator).
     task_queue_backend: Literal["inprocess", "cloudtasks"] = "inprocess"
@@ -187,6 +190,15 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
 
     @field_validator("clinic_timezone")
     @classmethod
@@ -257,6 +269,7 @@ class BootstrapSettings(BaseSettings):
     google_api_key: SecretStr | None = None
     clinicbot_admin_email: str | None = None
     clinicbot_admin_password: SecretStr | None = None
+    public_base_url: str | None = None
 
 
 def apply_environment(values: dict[str, str]) -> None:

@@ -74,6 +74,7 @@ def backends() -> Iterator[Backends]:
             "REDIS_NAMESPACE": found.redis_namespace,
             "JWT_SECRET_KEY": secrets.token_urlsafe(48),
             "WAHA_URL": "http://127.0.0.1:9",  # nothing listens there: WAHA is reported down at once
+            "PUBLIC_BASE_URL": "https://api.clinica.test",  # where the closing message's feedback link points
             "TASK_MIN_BACKOFF_SECONDS": "0.01",  # in-process tasks retry at once, so tests never wait on them
             "TASK_MAX_BACKOFF_SECONDS": "0.05",
             "ASSISTANT_PROVIDER": "offline",  # a developer's GOOGLE_API_KEY never reaches Google from the tests

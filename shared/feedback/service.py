@@ -10,6 +10,7 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.config import get_settings
 from shared.conversations.models import Conversation
 from shared.conversations.outbound import send_text_once
 from shared.db import session_scope, utcnow
@@ -80,15 +81,21 @@ def send_feedback_request(conversation_id: uuid.UUID, closed_at: str, waha: Waha
     """Ask the patient of a closed conversation for a score, once per closing; False when not to ask.
 
     The message (with its token) is stored under a key of this closing before it is sent, so a retried task sends
-    the same words once. A contact who opted out is not asked.
+    the same words once. A contact who opted out is not asked, nor anyone while PUBLIC_BASE_URL, where the form
+    lives, is not set.
     """
+    public_base_url = get_settings().public_base_url
+    if public_base_url is None:
+        log.warning("PUBLIC_BASE_URL is not set: the patient of a closed conversation is not asked for a score")
+        return False
     with session_scope() as session:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.opted_out_at is not None:
             return False
     waha = waha or WahaClient.from_settings()
     client_ref = f"feedback:{conversation_id}:{closed_at}"
-    send_text_once(conversation_id, client_ref, closing_message(issue_feedback_token(conversation_id)), waha)
+    message = closing_message(issue_feedback_token(conversation_id), public_base_url)
+    send_text_once(conversation_id, client_ref, message, waha)
     return True
 
 

@@ -23,6 +23,7 @@ from shared.db import utcnow
 from shared.errors import Unauthorized
 
 TOKEN_LIFETIME = timedelta(days=7)
+FEEDBACK_FORM_PATH = "/api/v1/feedback/form"  # served by functions/secretary_api/feedback_routes.py
 INVALID_FEEDBACK_TOKEN = "Invalid or expired feedback token"
 _PURPOSE = b"clinicbot.feedback.v1:"
 _PAYLOAD = struct.Struct(">16s12sQ")  # conversation uuid, 12 random bytes, expiry as unix seconds
@@ -78,9 +79,15 @@ def verify_feedback_token(
     return FeedbackClaims(uuid.UUID(bytes=conversation), nonce.hex(), expires_at)
 
 
-def closing_message(token: str) -> str:
-    """The pt-BR message that asks the patient for a score, carrying the token to answer with."""
+def feedback_link(token: str, public_base_url: str) -> str:
+    """The public form's address with the token after '#': a fragment never leaves the phone's browser, so the
+    credential reaches no server's or proxy's access log; the form's script reads it and posts it."""
+    return f"{public_base_url}{FEEDBACK_FORM_PATH}#{token}"
+
+
+def closing_message(token: str, public_base_url: str) -> str:
+    """The pt-BR message that asks the patient for a score, with the link to the form that takes it."""
     return (
-        "Como foi seu atendimento? Responda com uma nota de 0 a 10: 0 é muito ruim e 10 é excelente. "
-        f"Seu código de avaliação é: {token}"
+        "Como foi seu atendimento? Conte pra gente com uma nota de 0 a 10 (0 é muito ruim e 10 é excelente) "
+        f"neste link: {feedback_link(token, public_base_url)}"
     )

@@ -15,6 +15,7 @@ PUBLIC = {
     ("get", "/api/v1/health"),
     ("post", "/api/v1/webhooks/waha"),  # HMAC instead of a token
     ("post", "/api/v1/feedback"),  # a signed single-use token in the body instead
+    ("get", "/api/v1/feedback/form"),  # the page that posts it
 }
 PARAMETER = re.compile(r"\{([^}]+)\}")
 

@@ -37,7 +37,7 @@ def tamper(token: str) -> str:
 
 def test_a_patient_answers_once_without_logging_in(secretary_api):
     token = issue_feedback_token(closed_conversation())
-    assert len(token) < 100 and token in closing_message(token)
+    assert len(token) < 100 and closing_message(token, "https://x.test").endswith(f"/api/v1/feedback/form#{token}")
 
     first = secretary_api.post(URL, json={"token": token, "score": 10, "comment": "Muito bom"})
     again = secretary_api.post(URL, json={"token": token, "score": 2})
@@ -150,5 +150,37 @@ def test_closing_a_conversation_asks_the_patient_once_with_a_token_that_scores(
     assert get_task_queue().join(timeout=30)
     [sent] = waha_emulator.emulator.outbox.list_messages({"5511944443333@c.us"})
     assert sent["text"].startswith("Como foi seu atendimento?")
-    token = sent["text"].rsplit(" ", 1)[-1]
+    link = sent["text"].rsplit(" ", 1)[-1]
+    address, _, token = link.partition("#")
+    assert address == "https://api.clinica.test/api/v1/feedback/form"  # PUBLIC_BASE_URL, then the form's path
+    page = secretary_api.get(address.removeprefix("https://api.clinica.test"))
+    assert page.status_code == 200 and page.mimetype == "text/html" and token not in page.get_data(as_text=True)
     assert secretary_api.post("/api/v1/feedback", json={"token": token, "score": 9}).status_code == 201
+
+
+def test_the_form_page_is_public_pt_br_and_locked_down(secretary_api):
+    page = secretary_api.get(f"{URL}/form")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert '<html lang="pt-BR">' in html and "Como foi seu atendimento?" in html and "location.hash" in html
+    assert 'fetch("../feedback"' in html  # /api/v1/feedback/form -> /api/v1/feedback
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy and "unsafe-inline" not in policy
+    assert policy.count("'sha256-") == 2  # its one script and one style, by hash
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_without_a_public_address_nobody_is_asked(secretary_api, people, waha_emulator, settings_env):
+    settings_env(WAHA_URL=waha_emulator.url, WAHA_API_KEY="test-waha-key", PUBLIC_BASE_URL="")
+    waha_emulator.emulator.outbox.clear()
+    with session_scope() as session:
+        conversation = Conversation(chat_id="5511944445555@c.us", phone_number="5511944445555",
+                                    assigned_to_user_id=people.ana.id)  # fmt: skip
+        session.add(conversation)
+        session.flush()
+        conversation_id = conversation.id
+    closed = secretary_api.patch(
+        f"/api/v1/conversations/{conversation_id}/status", json={"status": "CLOSED"}, headers=people.ana_h
+    )
+    assert closed.status_code == 200 and get_task_queue().join(timeout=30)
+    assert waha_emulator.emulator.outbox.list_messages({"5511944445555@c.us"}) == []

@@ -164,11 +164,11 @@ class Settings(BaseSettings):
     task_max_backoff_seconds: float = Field(default=60.0, gt=0)
     # Inbound messages not processed after this many seconds are re-enqueued by `clinicbot sweep`.
     sweep_after_seconds: int = Field(default=120, ge=1)
-    # Outbound webhooks (card 113): attempt n+1 waits base x 2^(n-1) seconds (capped at 6 h); FAILED after the last.
     # Conversation search (card 112): a term estimated to match more messages than this is ranked among its
     # newest matches only (about SEARCH_NEWEST_RANKED of them, widening for later pages), with an estimated total.
     search_rank_all_limit: int = Field(default=8_000, ge=0)
     search_newest_ranked: int = Field(default=3_000, ge=1)
+    # Outbound webhooks (card 113): attempt n+1 waits base x 2^(n-1) seconds (capped at 6 h); FAILED after the last.
     webhook_delivery_base_seconds: float = Field(default=30.0, gt=0, le=3600)
     webhook_delivery_max_attempts: int = Field(default=8, ge=1, le=20)
     webhook_delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=60)

@@ -35,7 +35,8 @@ def feedback_form() -> tuple[bytes, dict[str, str]]:
 
 def _inline(page: str, tag: str) -> str:
     found = re.search(rf"<{tag}>(.*?)</{tag}>", page, re.DOTALL)
-    assert found, f"form.html has no <{tag}>"
+    if found is None:
+        raise RuntimeError(f"form.html has no <{tag}>")
     return found.group(1)
 
 

@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 from shared.config import Settings, get_settings
 from shared.db import utcnow
 from shared.errors import Unauthorized
+from shared.http import API_PREFIX
 
 TOKEN_LIFETIME = timedelta(days=7)
-FEEDBACK_FORM_PATH = "/api/v1/feedback/form"  # served by functions/secretary_api/feedback_routes.py
+FEEDBACK_FORM_PATH = f"{API_PREFIX}/feedback/form"  # served by functions/secretary_api/feedback_routes.py
 INVALID_FEEDBACK_TOKEN = "Invalid or expired feedback token"
 _PURPOSE = b"clinicbot.feedback.v1:"
 _PAYLOAD = struct.Struct(">16s12sQ")  # conversation uuid, 12 random bytes, expiry as unix seconds

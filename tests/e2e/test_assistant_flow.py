@@ -26,6 +26,7 @@ from tests.e2e.test_whatsapp_flow import eventually
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ("dona@example.com", "senha-da-dona-1")
+SECRETARY = ("ana@example.com", "senha-da-ana-1")
 
 
 class Clinic:
@@ -102,7 +103,7 @@ def add_secretary(clinic: Clinic) -> str:
     created = httpx.post(
         f"{base}/users",
         headers={"Authorization": f"Bearer {token}"},
-        json={"email": "ana@example.com", "full_name": "Ana Recepção", "password": "senha-da-ana-1", "role": "USER"},
+        json={"email": SECRETARY[0], "full_name": "Ana Recepção", "password": SECRETARY[1], "role": "USER"},
     )
     assert created.status_code == 201, created.text
     return created.json()["id"]
@@ -174,7 +175,7 @@ def test_the_assistant_on_the_offline_provider(backends):
 def _secretary_takes_over_through_the_api_and_hands_back(clinic: Clinic, chat: str) -> None:
     """Issue 5: a reply from the API reaches WhatsApp once; the bot is silent until resume-bot."""
     base = clinic.stack.base
-    login = httpx.post(f"{base}/auth/login", json={"email": "ana@example.com", "password": "senha-da-ana-1"})
+    login = httpx.post(f"{base}/auth/login", json={"email": SECRETARY[0], "password": SECRETARY[1]})
     ana = {"Authorization": f"Bearer {login.json()['access_token']}"}
     clinic.say(chat, "oi, vocês atendem sábado?")
     bot_first = clinic.wait_replies(chat, 1)

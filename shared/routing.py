@@ -39,6 +39,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("secretary_api", "api", ("/api/v1",)),
     # Only WAHA's webhook: /api/v1/webhooks itself is the secretary API's outbound webhooks (card 113).
     Function("webhook_intake", "intake", ("/api/v1/webhooks/waha",)),
+    # The owner's and secretaries' numbers (issue 11): read side only.
+    Function("metrics_api", "metrics", ("/api/v1/dashboard", "/api/v1/metrics", "/api/v1/alerts", "/api/v1/reports")),
     task_target(MESSAGE_PROCESSOR, "processor"),
 )
 

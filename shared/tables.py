@@ -4,10 +4,12 @@ from shared.alerts import models as alerts_models
 from shared.assistant import models as assistant_models
 from shared.audit import history as audit_history
 from shared.audit import models as audit_models
+from shared.clinic import models as clinic_models
 from shared.conversations import models as conversations_models
 from shared.db import Base
 from shared.feedback import models as feedback_models
 from shared.leads import models as leads_models
+from shared.metrics import models as metrics_models
 from shared.notifications import models as notifications_models
 from shared.scheduling import models as scheduling_models
 from shared.tasks import models as tasks_models
@@ -23,10 +25,12 @@ __all__ = [
     "assistant_models",
     "audit_history",
     "audit_models",
+    "clinic_models",
     "conversations_models",
     "feedback_models",
     "leads_models",
     "metadata",
+    "metrics_models",
     "notifications_models",
     "scheduling_models",
     "tasks_models",

@@ -163,6 +163,12 @@ def secretary_api(backends: Backends):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def metrics_api(backends: Backends):
+    app = functions_framework.create_app("metrics_api", str(PROJECT_ROOT / "functions/metrics_api/main.py"))
+    return app.test_client()
+
+
 @pytest.fixture
 def make_user(backends: Backends):
     def make(role: Role = Role.USER, email: str | None = None, password: str = PASSWORD) -> User:

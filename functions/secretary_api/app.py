@@ -8,6 +8,7 @@ from functions.secretary_api import (
     ai_routes,
     audit_routes,
     auth_routes,
+    clinic_routes,
     conversations_routes,
     duplicates_routes,
     export_routes,
@@ -45,7 +46,7 @@ def create_app() -> OpenAPI:
         system_routes, auth_routes, users_routes, permissions_routes, waha_routes, queue_routes, export_routes,
         conversations_routes, duplicates_routes, leads_routes, history_routes, notifications_routes,
         scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes, tags_routes, templates_routes,
-        webhooks_routes,
+        webhooks_routes, clinic_routes,
     )  # fmt: skip
     for module in routes:
         app.register_api(module.api)

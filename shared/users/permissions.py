@@ -38,6 +38,9 @@ class Permission(enum.StrEnum):
     MANAGE_PATIENT_DATA = "MANAGE_PATIENT_DATA"
     MANAGE_QUEUE = "MANAGE_QUEUE"
     MANAGE_WHATSAPP = "MANAGE_WHATSAPP"
+    VIEW_METRICS = "VIEW_METRICS"
+    VIEW_BUSINESS_METRICS = "VIEW_BUSINESS_METRICS"
+    MANAGE_CLINIC_SETTINGS = "MANAGE_CLINIC_SETTINGS"
 
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -62,6 +65,9 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.MANAGE_PATIENT_DATA: "Export and erase everything about a phone number (LGPD)",
     Permission.MANAGE_QUEUE: "See and retry failed tasks",
     Permission.MANAGE_WHATSAPP: "Manage the WhatsApp session",
+    Permission.VIEW_METRICS: "See the dashboard and metrics (a USER: of her own conversations and leads)",
+    Permission.VIEW_BUSINESS_METRICS: "See the clinic's money, ranking, forecast and anomaly figures",
+    Permission.MANAGE_CLINIC_SETTINGS: "Change the clinic's time zone, hours, holidays, SLA and cost inputs",
 }
 
 DEFAULT_GRANTS: dict[Role, frozenset[Permission]] = {
@@ -75,6 +81,7 @@ DEFAULT_GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.WRITE_LEADS,
         Permission.SCHEDULE_MESSAGES,
         Permission.USE_TEMPLATES,
+        Permission.VIEW_METRICS,
     }),
 }  # fmt: skip
 

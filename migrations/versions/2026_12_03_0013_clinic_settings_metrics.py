@@ -45,15 +45,23 @@ BEGIN
     IF TG_OP <> 'INSERT' THEN
         RETURN NULL;
     END IF;
-    IF row.direction = 'INBOUND' THEN
-        -- A wait opens unless one is open already (the patient wrote again before we answered).
+    -- Messages of one conversation are stored one transaction at a time from here (the lock an UPDATE of the
+    -- conversation takes, compatible with the key-share lock of the foreign key check), so what follows sees
+    -- every earlier message of the conversation.
+    PERFORM 1 FROM conversations WHERE id = row.conversation_id FOR NO KEY UPDATE;
+    IF EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = row.conversation_id
+               AND (created_at, id) > (row.created_at, row.id)) THEN
+        -- Not the latest message (it arrived out of order): recompute the conversation's waits.
+        PERFORM metric_rebuild_waits(row.conversation_id);
+    ELSIF row.direction = 'INBOUND' THEN
+        -- The latest message: a wait opens unless one is open already (the patient wrote again first).
         INSERT INTO response_waits (conversation_id, start_message_id, started_at, is_first)
         VALUES (row.conversation_id, row.id, row.created_at,
                 NOT EXISTS (SELECT 1 FROM response_waits WHERE conversation_id = row.conversation_id))
         ON CONFLICT DO NOTHING;
     ELSE
         UPDATE response_waits SET ended_at = row.created_at, end_message_id = row.id, responder = row.sender_kind
-        WHERE conversation_id = row.conversation_id AND ended_at IS NULL AND started_at <= row.created_at;
+        WHERE conversation_id = row.conversation_id AND ended_at IS NULL;
     END IF;
     RETURN NULL;
 END
@@ -64,7 +72,7 @@ $$
 def _settings() -> None:
     op.create_table(
         "clinic_settings",
-        sa.Column("id", sa.SmallInteger(), nullable=False),
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("timezone", sa.String(length=64), server_default=sa.text("'America/Sao_Paulo'"), nullable=False),
         sa.Column("business_hours", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("holiday_country", sa.String(length=2), server_default=sa.text("'BR'"), nullable=False),
@@ -162,13 +170,14 @@ def _rollups() -> None:
     op.create_index("ix_response_waits_conversation_id", "response_waits", ["conversation_id"])
     op.create_index("uq_response_waits_open", "response_waits", ["conversation_id"], unique=True,
                     postgresql_where=sa.text("ended_at IS NULL"))  # fmt: skip
+    from shared.metrics.rollups import REBUILD_CONVERSATION_WAITS, REBUILD_STATEMENTS  # the one definition
+
+    op.execute(REBUILD_CONVERSATION_WAITS)
     op.execute(MESSAGE_TRIGGER)
     op.execute(
         "CREATE TRIGGER conversation_messages_metrics AFTER INSERT OR DELETE ON conversation_messages "
         "FOR EACH ROW EXECUTE FUNCTION metric_track_message()"
     )
-    from shared.metrics.rollups import REBUILD_STATEMENTS  # the application's one definition of the rollups
-
     for statement in REBUILD_STATEMENTS:
         op.execute(statement)
 
@@ -182,6 +191,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER conversation_messages_metrics ON conversation_messages")
     op.execute("DROP FUNCTION metric_track_message()")
+    op.execute("DROP FUNCTION metric_rebuild_waits(uuid)")
     op.drop_table("response_waits")
     op.drop_table("metric_message_hourly")
     op.drop_table("competitor_mentions")

@@ -21,7 +21,7 @@ SETTINGS_ROW = 1
 class ClinicSettings(Base):
     __tablename__ = "clinic_settings"
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=SETTINGS_ROW)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False, default=SETTINGS_ROW)
     timezone: Mapped[str] = mapped_column(String(64), server_default=text("'America/Sao_Paulo'"))
     # {"monday": [["08:00", "12:00"], ["13:30", "18:00"]], ...}: several intervals a weekday, none when closed.
     business_hours: Mapped[dict[str, Any]] = mapped_column(JSONB)

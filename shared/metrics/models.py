@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.conversations.models import SenderKind
@@ -35,7 +35,7 @@ class MessageHourly(Base):
 class ResponseWait(Base):
     __tablename__ = "response_waits"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     start_message_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conversation_messages.id", ondelete="CASCADE"), unique=True

@@ -22,12 +22,13 @@ FROM conversation_messages GROUP BY 1
 """
 
 # A wait starts at a patient's message whose previous message in the conversation is ours, or none; it ends at our
-# next message. Messages are ordered by (created_at, id).
-RAW_WAITS = """
+# next message. Messages are ordered by (created_at, id). `{only}` narrows to one conversation (the trigger's
+# recomputation of a conversation whose message arrived out of order).
+_WAITS = """
 WITH ordered AS (
     SELECT id, conversation_id, created_at, direction,
            lag(direction) OVER (PARTITION BY conversation_id ORDER BY created_at, id) AS previous_direction
-    FROM conversation_messages
+    FROM conversation_messages WHERE {only}
 ), starts AS (
     SELECT id, conversation_id, created_at,
            row_number() OVER (PARTITION BY conversation_id ORDER BY created_at, id) = 1 AS is_first
@@ -42,19 +43,25 @@ FROM starts s LEFT JOIN LATERAL (
     ORDER BY o.created_at, o.id LIMIT 1
 ) e ON true
 """
+RAW_WAITS = _WAITS.format(only="TRUE")
+WAIT_COLUMNS = "conversation_id, start_message_id, started_at, ended_at, end_message_id, responder, is_first"
+# The trigger's SQL function recomputing one conversation's waits (migration 0013 creates it from this text).
+REBUILD_CONVERSATION_WAITS = (
+    "CREATE FUNCTION metric_rebuild_waits(conversation uuid) RETURNS void LANGUAGE sql AS $$\n"
+    "    DELETE FROM response_waits WHERE conversation_id = conversation;\n"
+    f"    INSERT INTO response_waits ({WAIT_COLUMNS}) {_WAITS.format(only='conversation_id = conversation')};\n$$"
+)
 
 REBUILD_STATEMENTS = (
     "DELETE FROM metric_message_hourly",
     f"INSERT INTO metric_message_hourly (hour, patient_messages, bot_messages, secretary_messages) {RAW_HOURLY}",
     "DELETE FROM response_waits",
-    "INSERT INTO response_waits (conversation_id, start_message_id, started_at, ended_at, end_message_id, responder, "
-    f"is_first) {RAW_WAITS}",
+    f"INSERT INTO response_waits ({WAIT_COLUMNS}) {RAW_WAITS}",
 )
 
 _STORED_HOURLY = """SELECT hour, patient_messages, bot_messages, secretary_messages FROM metric_message_hourly
                     WHERE patient_messages <> 0 OR bot_messages <> 0 OR secretary_messages <> 0"""
-_STORED_WAITS = """SELECT conversation_id, start_message_id, started_at, ended_at, end_message_id, responder, is_first
-                   FROM response_waits"""
+_STORED_WAITS = f"SELECT {WAIT_COLUMNS} FROM response_waits"  # noqa: S608 (constants)
 
 
 @dataclass(frozen=True)

@@ -297,13 +297,13 @@ def ok(response) -> bool:
 
 
 @pytest.fixture
-def walkers(secretary_api, people, live_waha, settings_env):
+def walkers(gateway, people, live_waha, settings_env):
     settings_env(WAHA_WEBHOOK_URL="http://127.0.0.1:8080/api/v1/webhooks/waha")
-    return SimpleNamespace(client=secretary_api, people=people)
+    return SimpleNamespace(client=gateway, people=people)
 
 
-def test_nothing_of_the_document_is_missing_from_the_walk(secretary_api):
-    document = secretary_api.get("/api/v1/openapi.json").json
+def test_nothing_of_the_document_is_missing_from_the_walk(gateway):
+    document = gateway.get("/api/v1/openapi.json").json
     documented = {operation for operation in operations(document) if operation not in PUBLIC}
     assert documented - set(OPERATIONS) == set(), "operations nobody walked"
     assert set(OPERATIONS) - documented == set(), "walked operations the document no longer has"

@@ -33,8 +33,8 @@ def concrete(path: str) -> str:
     return PARAMETER.sub(lambda m: "default" if m.group(1) in {"name", "session"} else str(uuid.uuid4()), path)
 
 
-def test_every_operation_but_the_public_ones_needs_a_token(secretary_api):
-    document = secretary_api.get("/api/v1/openapi.json").json
+def test_every_operation_but_the_public_ones_needs_a_token(gateway):
+    document = gateway.get("/api/v1/openapi.json").json
     walked = operations(document)
     assert len(walked) > 20
     for method, path in walked:
@@ -42,6 +42,6 @@ def test_every_operation_but_the_public_ones_needs_a_token(secretary_api):
             assert "security" not in document["paths"][path][method], (method, path)
             continue
         assert document["paths"][path][method].get("security") == [{"bearerAuth": []}], (method, path)
-        answer = secretary_api.open(concrete(path), method=method.upper(), json={})
+        answer = gateway.open(concrete(path), method=method.upper(), json={})
         assert answer.status_code == 401, (method, path, answer.status_code)
         assert answer.json["status"] == 401

@@ -31,9 +31,10 @@ Number = int | float | None
 
 @dataclass
 class Kpi:
-    """A KPI's numbers (compared with the previous period), the sample behind them, and what is not compared."""
+    """A KPI's numbers (compared with the previous period; a nested group of numbers is carried to `previous` but
+    gets no delta), the sample behind them, and what is not compared."""
 
-    figures: dict[str, Number]
+    figures: dict[str, Any]
     n: int
     extra: dict[str, Any] = field(default_factory=dict)
 

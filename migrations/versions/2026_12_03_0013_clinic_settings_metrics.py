@@ -2,6 +2,7 @@
 
 - `clinic_settings`: one row (id 1), written with the defaults of shared/clinic/schemas.py on first read.
 - `turn_insights` and `competitor_mentions`: written by the assistant's turn.
+- an index on a secretary's sent messages (her own numbers).
 - `metric_message_hourly` and `response_waits` (see shared/metrics/models.py), kept by triggers on
   `conversation_messages` and `conversations`, then filled from the messages already stored.
   A transaction that sets `clinicbot.skip_metric_rollups` to `on` (generate-data's bulk COPY) skips the triggers
@@ -186,9 +187,14 @@ def upgrade() -> None:
     _settings()
     _insights()
     _rollups()
+    # A secretary's own numbers (messages she sent in a period) without reading the clinic's messages.
+    op.create_index("ix_conversation_messages_secretary_sent", "conversation_messages", ["sender_user_id", "created_at"],
+                    postgresql_where=sa.text("sender_kind = 'SECRETARY'"))  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversation_messages_secretary_sent", table_name="conversation_messages",
+                  postgresql_where=sa.text("sender_kind = 'SECRETARY'"))  # fmt: skip
     op.execute("DROP TRIGGER conversation_messages_metrics ON conversation_messages")
     op.execute("DROP FUNCTION metric_track_message()")
     op.execute("DROP FUNCTION metric_rebuild_waits(uuid)")

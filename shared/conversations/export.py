@@ -80,14 +80,14 @@ def export_csv(actor: Principal, query: ConversationExportQuery) -> Iterator[byt
     conditions = visible_to(actor) + listing_filters(query) + _created_between(query.start_date, query.end_date)
     zone = ZoneInfo(get_settings().clinic_timezone)
     delimiter = SEPARATORS[query.separator]
-    yield (BOM + _csv_text([HEADER], delimiter)).encode()
+    yield (BOM + csv_text([HEADER], delimiter)).encode()
     after: tuple[datetime, uuid.UUID] | None = None
     while True:
         with session_scope() as session:
             rows = session.execute(_chunk(conditions, after)).all()
         if not rows:
             return
-        yield _csv_text((_line(row, zone) for row in rows), delimiter).encode()
+        yield csv_text((_line(row, zone) for row in rows), delimiter).encode()
         if len(rows) < CHUNK_ROWS:
             return
         after = (rows[-1].created_at, rows[-1].id)
@@ -126,13 +126,15 @@ def _chunk(conditions: list[ColumnElement[bool]], after: tuple[datetime, uuid.UU
 
 def _line(row: Any, zone: ZoneInfo) -> list[Any]:
     return [
-        row.id, _cell(row.phone_number), _cell(row.name), row.status.value, str(row.is_urgent).lower(),
-        _cell(row.email), row.lead_status.value if row.lead_status else None, row.maturity_score, row.message_count,
+        row.id, escape_cell(row.phone_number), escape_cell(row.name), row.status.value, str(row.is_urgent).lower(),
+        escape_cell(row.email), row.lead_status.value if row.lead_status else None, row.maturity_score,
+        row.message_count,
         _local(row.created_at, zone), _local(row.last_message_at, zone),
     ]  # fmt: skip
 
 
-def _cell(value: str | None) -> str | None:
+def escape_cell(value: str | None) -> str | None:
+    """A cell Excel would read as a formula (= + - @ first) gets a leading apostrophe."""
     return "'" + value if value and value.startswith(FORMULA_STARTS) else value
 
 
@@ -140,7 +142,8 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
 
 
-def _csv_text(rows, delimiter: str) -> str:
+def csv_text(rows, delimiter: str) -> str:
+    """Rows as CSV text with CRLF line ends."""
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()

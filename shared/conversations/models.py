@@ -168,6 +168,8 @@ class ConversationMessage(Base):
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         CheckConstraint("(direction = 'INBOUND') = (sender_kind = 'PATIENT')", name="patient_messages_are_inbound"),
         Index("ix_conversation_messages_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_conversation_messages_secretary_sent", "sender_user_id", "created_at",
+              postgresql_where=text("sender_kind = 'SECRETARY'")),
     )
     # Not eager: the ORM would otherwise add RETURNING search_vector to every INSERT, shipping back a vector that
     # nothing reads (every other server default here also has a Python default, so nothing else is fetched).

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -158,6 +158,11 @@ def wait_stats_by_user(
 ) -> dict[uuid.UUID | None, WaitStats]:
     """The same per assignee of the waits' conversations (None: unassigned); users without waits are absent."""
     return {row[0]: _stats(row) for row in _measure(session, ctx, responder, "c.assigned_to_user_id")}
+
+
+def wait_stats_by_day(session: Session, ctx: MetricsContext) -> dict[date, WaitStats]:
+    """The same per day the waits started, in the zone, in one query (days without waits are absent)."""
+    return {row[0]: _stats(row) for row in _measure(session, ctx, None, "(w.started_at AT TIME ZONE :zone)::date")}
 
 
 def response_time(session: Session, ctx: MetricsContext, responder: Responder | None = None) -> Kpi:

@@ -47,7 +47,7 @@ RAW_WAITS = _WAITS.format(only="TRUE")
 WAIT_COLUMNS = "conversation_id, start_message_id, started_at, ended_at, end_message_id, responder, is_first"
 # The trigger's SQL function recomputing one conversation's waits (migration 0013 creates it from this text).
 REBUILD_CONVERSATION_WAITS = (
-    "CREATE FUNCTION metric_rebuild_waits(conversation uuid) RETURNS void LANGUAGE sql AS $$\n"
+    "CREATE FUNCTION metric_rebuild_waits(conversation uuid) RETURNS void LANGUAGE sql AS $$\n"  # noqa: S608 (constants)
     "    DELETE FROM response_waits WHERE conversation_id = conversation;\n"
     f"    INSERT INTO response_waits ({WAIT_COLUMNS}) {_WAITS.format(only='conversation_id = conversation')};\n$$"
 )

@@ -7,14 +7,14 @@ hit and miss counters live in Redis and count since they began, not within the d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import redis
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.assistant.models import LLMInteraction, LLMProvider
@@ -99,14 +99,16 @@ def period(query: AIStatsQuery, now: datetime | None = None) -> tuple[datetime, 
     return (query.date_from or end - DEFAULT_PERIOD).astimezone(UTC), end
 
 
-def usage_by_group(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    """Totals, per prompt version and per provider+model of the model calls in [start, end)."""
+def usage_by_group(
+    session: Session, start: datetime, end: datetime, where: Sequence[ColumnElement[bool]] = ()
+) -> dict[str, Any]:
+    """Totals, per prompt version and per provider+model of the model calls in [start, end) meeting `where`."""
     row = LLMInteraction
     # grouping() is 0b111 on the totals row, 0b011 on a prompt version's, 0b100 on a provider+model's.
     which = func.grouping(row.prompt_version, row.provider, row.model_name).label("grouping")
     statement = (
         select(which, row.prompt_version, row.provider, row.model_name, *_figures())
-        .where(row.created_at >= start, row.created_at < end)
+        .where(row.created_at >= start, row.created_at < end, *where)
         .group_by(func.grouping_sets(tuple_(), tuple_(row.prompt_version), tuple_(row.provider, row.model_name)))
     )
     totals, versions, providers = {}, [], []

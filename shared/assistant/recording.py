@@ -1,22 +1,30 @@
-"""Writing a turn down: the reply to send, the model call's record (card 090), the failure's alert."""
+"""Writing a turn down: the reply to send, the model call's record (card 090), what the turn learned for the
+metrics (sentiment, topics, competitors: cards 148, 149, 153), the failure's alert."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.alerts.models import AlertSeverity
 from shared.alerts.service import raise_alert
 from shared.assistant.batch import Batch
+from shared.assistant.competitors import record_mentions
 from shared.assistant.costs import cost_of
-from shared.assistant.models import LLMInteraction
+from shared.assistant.models import LLMInteraction, TurnInsight
 from shared.assistant.providers import ProviderAnswer, ProviderError
 from shared.assistant.schemas import TurnDecision
+from shared.assistant.topics import turn_topics
 from shared.conversations.models import Conversation
 from shared.conversations.outbound import Draft, store_outbound
 from shared.templates.service import template_drafts
+
+if TYPE_CHECKING:
+    from shared.knowledge.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,34 @@ def record_call(session: Session, conversation_id: uuid.UUID, answer: ProviderAn
         usage.total_tokens,
         answer.latency_ms,
     )
+
+
+def record_insight(
+    session: Session,
+    conversation: Conversation,
+    batch: Batch,
+    decision: TurnDecision,
+    knowledge_base: KnowledgeBase | None,
+) -> list[str]:
+    """The turn's sentiment and topics, keyed and dated by the newest message it answered, and the competitors
+    the burst names; a retried turn writes nothing twice. Returns the competitors new to the conversation."""
+    newest = batch.messages[-1]
+    services = knowledge_base.services if knowledge_base else []
+    session.execute(
+        insert(TurnInsight)
+        .values(
+            id=uuid.uuid4(),
+            conversation_id=conversation.id,
+            message_id=newest.id,
+            sentiment=decision.sentiment.value,
+            sentiment_score=round(decision.sentiment_score, 3),
+            intent=decision.intent.value,
+            topics=turn_topics(decision, [m.body for m in batch.messages if m.body], services),
+            created_at=newest.created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["message_id"])
+    )
+    return record_mentions(session, conversation, batch)
 
 
 def record_failure(session: Session, conversation_id: uuid.UUID, error: ProviderError, failures: int) -> None:

@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 import redis
+from pydantic import ValidationError
 
 from shared.assistant.schemas import FAQ_INTENTS, TurnDecision
 from shared.cache import get_redis, key
@@ -55,7 +56,11 @@ def lookup(cache_key_: str) -> TurnDecision | None:
         get_redis().hincrby(key("response-cache", "stats"), HITS if cached else MISSES, 1)
     except redis.RedisError:
         return None
-    return TurnDecision.model_validate_json(cached) if cached else None
+    try:
+        return TurnDecision.model_validate_json(cached) if cached else None
+    except ValidationError:  # written by an older TurnDecision: a miss, and the next store replaces it
+        log.info("response cache entry no longer parses: ignored")
+        return None
 
 
 def store(cache_key_: str, decision: TurnDecision, ttl_seconds: int) -> None:

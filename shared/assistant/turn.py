@@ -6,7 +6,8 @@ Under the conversation's lock (two turns of one chat never overlap):
   3. stay silent when a person took over, the contact opted out, or maintenance is on;
   4. opt the contact out (or back in) when they ask;
   5. decide: the response cache, else one provider call within the daily budget (else hand off);
-  6. commit the reply, the call's record and the decision's outcomes in one transaction;
+  6. commit the reply, the call's record, what the turn learned (sentiment, topics, competitor mentions) and the
+     decision's outcomes in one transaction;
   7. send the reply the way WAHA recommends, then remember what the patient said, for retrieval.
 A provider failure sends one apology per turn, keeps the task for a retry, raises an alert, and after three
 failed calls in a row hands the conversation to a secretary.
@@ -22,12 +23,13 @@ from datetime import date
 
 from shared.assistant import budget, response_cache
 from shared.assistant.batch import Batch, load_batch, mark_processed, recent_history, silence_reason
+from shared.assistant.competitors import record_mentions
 from shared.assistant.consent import OPT_OUT_CONFIRMATION, is_opt_in, is_opt_out
 from shared.assistant.context import TurnServices, build_request, remember_messages
 from shared.assistant.handoff import hand_off
 from shared.assistant.outcomes import apply_decision
 from shared.assistant.providers import ProviderAnswer, ProviderError, TurnRequest, Usage
-from shared.assistant.recording import record_call, record_failure, store_reply
+from shared.assistant.recording import record_call, record_failure, record_insight, store_reply
 from shared.assistant.schemas import TurnDecision
 from shared.conversations.models import Conversation
 from shared.conversations.outbound import Draft, deliver_pending, store_outbound
@@ -94,9 +96,10 @@ def _decide_and_commit(conversation_id: uuid.UUID, message_id: uuid.UUID | None,
         if consent is not None:
             return TurnOutcome(consent)
         reason = silence_reason(session, conversation, services.settings)
-        if reason is not None:
+        if reason is not None:  # nobody answers now, but a competitor named is still worth knowing
+            mentioned = record_mentions(session, conversation, batch)
             mark_processed(session, batch, reason)
-            return TurnOutcome(reason)
+            return TurnOutcome(reason, events=[f"competitor:{name}" for name in mentioned])
         knowledge_base = services.knowledge()
         key, cached = _cached_decision(batch, services, knowledge_base)
         history = recent_history(session, conversation_id, batch, services.settings.assistant_history_messages)
@@ -111,11 +114,13 @@ def _decide_and_commit(conversation_id: uuid.UUID, message_id: uuid.UUID | None,
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
         store_reply(session, conversation, batch, answer.decision, request.clinic_name)
         record_call(session, conversation_id, answer, cache_hit)
+        mentioned = record_insight(session, conversation, batch, answer.decision, request.knowledge_base)
         events = apply_decision(session, conversation, answer.decision, services.settings)
         mark_processed(session, batch, "replied")
+    events += [f"competitor:{name}" for name in mentioned] + (["cache_hit"] if cache_hit else [])
     return TurnOutcome(
         "replied",
-        events=events + (["cache_hit"] if cache_hit else []),
+        events=events,
         remember=lambda: remember_messages(services, conversation_id, batch),
     )
 
@@ -151,6 +156,7 @@ def _provider_failed(conversation_id: uuid.UUID, batch: Batch, error: ProviderEr
         if failures >= FAILURES_BEFORE_HANDOFF:
             conversation = session.get(Conversation, conversation_id, with_for_update=True)
             hand_off(session, conversation, "llm_failures", create_lead=False)
+            record_mentions(session, conversation, batch)
             mark_processed(session, batch, "llm_failures")
     if failures >= FAILURES_BEFORE_HANDOFF:
         budget.clear_failures(conversation_id)
@@ -163,6 +169,7 @@ def _over_budget(conversation_id: uuid.UUID, batch: Batch) -> TurnOutcome:
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
         hand_off(session, conversation, "llm_budget", create_lead=False)
         store_outbound(session, conversation_id, f"budget:{conversation_id}:{date.today()}", Draft(body=BUDGET_MESSAGE))
+        record_mentions(session, conversation, batch)
         mark_processed(session, batch, "llm_budget")
     return TurnOutcome("llm_budget", events=["handoff:llm_budget"])
 

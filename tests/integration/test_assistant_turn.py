@@ -201,7 +201,7 @@ def test_every_call_is_recorded_with_its_prompt_version_and_the_facts_are_kept(a
     conversation = conversation_of()
     with session_scope() as session:
         [call] = session.scalars(select(LLMInteraction)).all()
-        assert (call.prompt_version, call.conversation_id, call.cost_usd) == ("offline-v1", conversation.id, 0)
+        assert (call.prompt_version, call.conversation_id, call.cost_usd) == ("offline-v2", conversation.id, 0)
         context = session.scalars(select(ConversationContext)).one()
         assert context.patient_name == "Carla" and "manhã" in context.preferences["items"]
         assert context.intent_type == "schedule" and context.facts["maturity"]["score"] >= 70

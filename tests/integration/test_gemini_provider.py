@@ -78,7 +78,7 @@ def test_the_structured_answer_is_parsed_and_acted_on(on_gemini, waha_emulator, 
         assert (lead.assigned_to_user_id, lead.maturity_score, lead.name) == (secretary.id, 82, "Marina")
         assert session.scalars(select(Notification.user_id)).all() == [secretary.id]
         [call] = session.scalars(select(LLMInteraction)).all()
-    assert call.provider is LLMProvider.GEMINI and call.prompt_version.startswith("turn-v1+")
+    assert call.provider is LLMProvider.GEMINI and call.prompt_version.startswith("turn-v2+")
     assert call.prompt_tokens > 0 and call.completion_tokens > 0 and call.cost_usd > Decimal(0)
     [request] = on_gemini.requests()
     sent = str(request["body"])

@@ -1,8 +1,9 @@
 """The offline provider: a real product mode for clinics without a Gemini key (and the default).
 
-Intent and urgency come from an embedding classifier with pt-BR rules (classifier.py, urgency.py); answers
-come from the clinic's knowledge base (exact prices, address, hours, insurance, FAQs); replies are the pt-BR
-templates of replies.py. What it cannot answer it hands to a secretary instead of guessing.
+Intent and urgency come from an embedding classifier with pt-BR rules (classifier.py, urgency.py), the
+patient's sentiment from pt-BR rules (sentiment.py), the services named from the knowledge base's names (as the
+topics read them); answers come from the clinic's knowledge base (exact prices, address, hours, insurance,
+FAQs); replies are the pt-BR templates of replies.py. What it cannot answer it hands to a secretary instead of guessing.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import time
 from shared.assistant.models import LLMProvider
 from shared.assistant.offline import replies
 from shared.assistant.offline.classifier import Classification, IntentClassifier
+from shared.assistant.offline.sentiment import read_sentiment
 from shared.assistant.providers import ProviderAnswer, TurnRequest, Usage
 from shared.assistant.schemas import SCHEDULING_INTENTS, Intent, Maturity, PatientFacts, TurnDecision
+from shared.assistant.topics import services_named
 
-PROMPT_VERSION = "offline-v1"
+PROMPT_VERSION = "offline-v2"  # v2: sentiment and the services named
 MODEL = "offline"
 FAQ_MIN_SCORE = 0.80  # search scores (0.8 cosine + 0.2 keywords): right FAQs score 0.82-0.95, small talk <= 0.70
 # How ready to book each intent suggests the patient is (card 081, without a model).
@@ -57,6 +60,8 @@ class OfflineProvider:
         text = request.text
         found = self.classifier.classify(text) if text.strip() else Classification(Intent.OTHER, 0.0, False, None)
         reply, confident = self._reply(request, found)
+        mood = read_sentiment(text)
+        kb_services = request.knowledge_base.services if request.knowledge_base else []
         decision = TurnDecision(
             reply=reply,
             template=_template_for(request, found.intent),
@@ -72,6 +77,9 @@ class OfflineProvider:
             facts=_facts(request, found),
             handoff=not confident,
             handoff_reason=None if confident else "sem resposta na base de conhecimento",
+            sentiment=mood.sentiment,
+            sentiment_score=mood.score,
+            services=[service.name for service in services_named(request.new_messages, kb_services)],
         )
         return ProviderAnswer(
             decision,

@@ -16,7 +16,7 @@ from pathlib import Path
 from shared.templates.rendering import render
 
 PROMPTS_DIR = Path(__file__).parent
-TURN_PROMPT = "turn-v1"
+TURN_PROMPT = "turn-v2"
 
 
 @dataclass(frozen=True)

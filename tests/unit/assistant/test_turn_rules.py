@@ -22,7 +22,8 @@ def decision(intent: Intent, confidence: float = 0.9, **changes) -> TurnDecision
 
 def test_the_prompt_version_names_the_prompt_and_the_hash_of_its_files():
     prompt = load_prompt()
-    assert prompt.version.startswith("turn-v1+") and len(prompt.version) == len("turn-v1+") + 8
+    assert prompt.version.startswith("turn-v2+") and len(prompt.version) == len("turn-v2+") + 8
+    assert "sentiment_score" in prompt.system and "services" in prompt.system
 
 
 def test_the_turn_prompt_carries_the_persona_the_knowledge_the_history_and_the_new_messages():

@@ -172,6 +172,8 @@ class Settings(BaseSettings):
     webhook_delivery_base_seconds: float = Field(default=30.0, gt=0, le=3600)
     webhook_delivery_max_attempts: int = Field(default=8, ge=1, le=20)
     webhook_delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # The live dashboard's stream (card 145) ends cleanly after this long, before the platform's request timeout.
+    stream_max_seconds: float = Field(default=300.0, gt=0, le=3600)
 
     # First admin, used by `clinicbot local` and `clinicbot create-admin` when given.
     clinicbot_admin_email: str | None = None

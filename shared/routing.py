@@ -15,6 +15,7 @@ class Function:
     extra: str | None  # the optional dependency group its image installs
     prefixes: tuple[str, ...]  # path prefixes it owns
     public: bool = True  # False for task targets: reached by the queue (authenticated), not in the API docs
+    asgi: bool = False  # an async entry point (functions_framework.aio): served with `functions-framework --asgi`
 
     @property
     def source(self) -> str:
@@ -41,6 +42,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("webhook_intake", "intake", ("/api/v1/webhooks/waha",)),
     # The owner's and secretaries' numbers (issue 11): read side only.
     Function("metrics_api", "metrics", ("/api/v1/dashboard", "/api/v1/metrics", "/api/v1/alerts", "/api/v1/reports")),
+    # The live dashboard's Server-Sent Events (card 145): async, so that an open stream pins no worker.
+    Function("metrics_stream", "metrics", ("/api/v1/dashboard/stream",), asgi=True),
     task_target(MESSAGE_PROCESSOR, "processor"),
 )
 

@@ -8,6 +8,7 @@ from functions.metrics_api import (
     dashboard_routes,
     insight_routes,
     leads_routes,
+    live_routes,
     money_routes,
     quality_routes,
     response_routes,
@@ -19,8 +20,8 @@ from shared.auth import install_auth
 from shared.config import get_settings
 from shared.http import create_api
 
-ROUTES = (dashboard_routes, volume_routes, response_routes, leads_routes, money_routes, quality_routes, team_routes,
-          insight_routes)  # fmt: skip
+ROUTES = (dashboard_routes, live_routes, volume_routes, response_routes, leads_routes, money_routes, quality_routes,
+          team_routes, insight_routes)  # fmt: skip
 
 
 @cache

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shared.conversations.models import Conversation, ConversationStatus
 from shared.leads.duplicates import notify_duplicates
 from shared.leads.models import InteractionType, Lead, LeadInteraction, LeadSource, LeadStatus
+from shared.metrics import live
 from shared.notifications.models import Notification, NotificationPriority, NotificationType
 from shared.users.models import Role, User, UserStatus
 from shared.webhooks.dispatch import emit_event
@@ -80,6 +81,8 @@ def hand_off(
     waiting_now = conversation.status != ConversationStatus.WAITING_SECRETARY
     conversation.status = ConversationStatus.WAITING_SECRETARY
     conversation.assigned_to_user_id = assignee
+    if waiting_now:
+        live.announce_conversation_status(session, conversation)
     if assignee is None:
         log.warning("handoff with nobody to assign: no active user", extra={"conversation_id": str(conversation.id)})
     elif notify and (waiting_now or new_lead):
@@ -129,6 +132,7 @@ def _lead_of(session: Session, conversation: Conversation, name: str | None, mat
     lead = session.scalars(select(Lead).where(Lead.conversation_id == conversation.id)).one()
     if inserted is not None:
         emit_event(session, LEAD_CREATED, lead_data(lead))
+        live.announce_lead_created(session, lead)  # described at commit, with the assignee the handoff gives it
         notify_duplicates(session, lead)  # the patient may already be a lead under another spelling of the number
     if lead.deleted_at is not None:  # deleted by the front desk, and the patient asks again: a new lead for them
         lead.deleted_at, lead.status, lead.assigned_to_user_id = None, LeadStatus.NEW, None

@@ -38,6 +38,7 @@ from shared.conversations.schemas import (
 )
 from shared.errors import Conflict, NotFound
 from shared.leads.models import Lead
+from shared.metrics import live
 from shared.notifications.models import Notification, NotificationPriority, NotificationType
 from shared.pagination import Page
 from shared.users.service import require_active_user
@@ -232,6 +233,7 @@ def change_status(
     conversation.status = wanted
     record_audit(session, actor, "conversation.status_changed", AUDIT_ENTITY, conversation.id,
                  before={"status": current.value}, after={"status": wanted.value}, reason=change.reason)  # fmt: skip
+    live.announce_conversation_status(session, conversation)
     if wanted is ConversationStatus.CLOSED:
         emit_event(session, CONVERSATION_CLOSED, conversation_data(conversation))
     return conversation_item(session, conversation.id)

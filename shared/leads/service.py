@@ -30,6 +30,7 @@ from shared.leads.schemas import (
     digits_of,
 )
 from shared.leads.status import ensure_can_move
+from shared.metrics import live
 from shared.pagination import Page, paginate
 from shared.users.models import User
 from shared.users.service import require_active_user
@@ -166,6 +167,7 @@ def create_lead(session: Session, data: LeadCreate, actor: Principal) -> Lead:
         _record(session, lead, actor, InteractionType.ASSIGNMENT, f"Atribuído a {assignee.full_name}", details)
     _audit(session, actor, "lead.created", lead, before=None, after=_snapshot(lead))
     emit_event(session, LEAD_CREATED, lead_data(lead))
+    live.announce_lead_created(session, lead)
     notify_duplicates(session, lead)
     session.flush()
     return lead
@@ -177,6 +179,7 @@ def _change_status(session: Session, lead: Lead, target: LeadStatus, actor: Prin
     lead.status = target
     if target is LeadStatus.SCHEDULED:
         lead.converted_at = utcnow()
+        live.announce_lead_converted(session, lead)
     details = {"from": before.value, "to": target.value}
     _record(session, lead, actor, InteractionType.STATUS_CHANGE, f"Status: {before} → {target}", details)
     _audit(session, actor, "lead.status_changed", lead, before={"status": before.value}, after={"status": target.value})

@@ -20,6 +20,7 @@ from shared.conversations import delivery
 from shared.conversations.inbound import Recorded, record_clinic_phone_message, record_own_send
 from shared.conversations.patient_messages import store_patient_message
 from shared.db import session_scope
+from shared.metrics import live
 from shared.queue import Task, TaskQueue, get_task_queue
 from shared.routing import MESSAGE_PROCESSOR
 from shared.whatsapp.contacts import identify_contact, phone_of, push_name
@@ -88,6 +89,7 @@ def receive_message(event: MessageEvent, settings: Settings, queue: TaskQueue) -
     stored = store_patient_message(message, contact, push_name(message.raw), settings)
     if stored is None:
         return Outcome("duplicate")
+    live.publish(live.MESSAGE_RECEIVED, conversation_id=stored.conversation_id, message_id=stored.message_id)
     if stored.note == "rate_limited":
         _alert_flooding_chat(stored.conversation_id, settings)
     return Outcome("stored", stored.tasks)

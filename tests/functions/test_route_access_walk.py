@@ -211,6 +211,25 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", "/api/v1/webhooks/{webhook_id}/ping"): Op(ADMIN),
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): Op(ADMIN),
     ("post", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): Op(ADMIN),
+    # Issue 11: clinic settings and the metrics. A USER's numbers are her own (SELF: nothing of Ana's in Bia's);
+    # one named user's numbers, money, ranking and anomalies are ADMIN's (the walk's user is neither secretary).
+    ("get", "/api/v1/clinic/settings"): Op(ADMIN),
+    ("put", "/api/v1/clinic/settings"): Op(ADMIN, body=lambda w: {"sla_seconds": 300}),
+    **{("get", f"/api/v1/metrics/{name}"): Op(SELF) for name in (
+        "message-volume", "heatmap", "peak-hours", "response-time", "sla-compliance", "bot-response-rate",
+        "conversion-rate", "funnel", "leads-by-source", "lead-retention", "maturity-distribution",
+        "abandonment-rate", "nps", "sentiment", "topics", "competitor-mentions", "ai", "forecast", "my")},
+    **{("get", f"/api/v1/metrics/{name}"): Op(ADMIN) for name in ("cost-per-lead", "roi", "ltv", "leaderboard")},
+    ("get", "/api/v1/metrics/user/{user_id}"): Op(ADMIN),
+    ("get", "/api/v1/metrics/compare"): Op(SELF, query=lambda w: "?period1_start=2026-10-01&period1_end=2026-10-31"
+                                                              "&period2_start=2026-11-01&period2_end=2026-11-30"),
+    ("get", "/api/v1/metrics/export"): Op(SELF, query=lambda w: "?format=csv"),
+    ("get", "/api/v1/reports/productivity"): Op(SELF),
+    ("get", "/api/v1/alerts/anomalies"): Op(ADMIN),
+    ("get", "/api/v1/dashboard/summary"): Op(SELF),
+    ("get", "/api/v1/dashboard/live"): Op(SELF),
+    ("post", "/api/v1/dashboard/stream-ticket"): Op(SELF),
+    ("get", "/api/v1/dashboard/stream"): Op(SELF),  # walkers ends each stream after a second
 }  # fmt: skip
 
 
@@ -298,7 +317,7 @@ def ok(response) -> bool:
 
 @pytest.fixture
 def walkers(gateway, people, live_waha, settings_env):
-    settings_env(WAHA_WEBHOOK_URL="http://127.0.0.1:8080/api/v1/webhooks/waha")
+    settings_env(WAHA_WEBHOOK_URL="http://127.0.0.1:8080/api/v1/webhooks/waha", STREAM_MAX_SECONDS="1")
     return SimpleNamespace(client=gateway, people=people)
 
 

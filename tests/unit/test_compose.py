@@ -24,6 +24,7 @@ def test_every_function_has_a_container_built_from_infra_with_its_extra():
     for function in FUNCTIONS:
         assert function.name in built, function.name
         assert built[function.name]["args"]["EXTRA"] == function.extra
+        assert bool(built[function.name]["args"].get("ASGI")) is function.asgi, function.name
         dockerfile = PROJECT_ROOT / "local" / built[function.name]["context"] / built[function.name]["dockerfile"]
         assert Path(dockerfile).resolve() == (PROJECT_ROOT / "infra" / "Dockerfile").resolve()
         assert (PROJECT_ROOT / function.source).exists()

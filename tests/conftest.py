@@ -1,5 +1,6 @@
 """Test backends: a throwaway database and Redis namespace, on DATABASE_URL / REDIS_URL when given,
-otherwise on embedded servers started for this run. Everything is dropped at the end."""
+otherwise on embedded servers started for this run. Everything is dropped at the end. Under xdist each worker is
+a session of its own: its own database and namespace, its own embedded servers (own folder, own free ports)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,15 @@ def scratch_dir(cleanup: ExitStack, prefix: str = "clinicbot-test-") -> Path:
     return folder
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The e2e tests each start a whole stack: under xdist (pyproject's addopts) they share one worker, so one
+    stack starts at a time while the other workers run the rest."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("stacks"))
+
+
 @pytest.fixture(scope="session")
 def backends() -> Iterator[Backends]:
     bootstrap = BootstrapSettings()
@@ -89,12 +99,14 @@ def backends() -> Iterator[Backends]:
         close_redis()
 
 
-def _settle_in_process_tasks() -> None:
+def _settle_in_process_tasks() -> bool:
     """A test's background tasks (a webhook retry, a feedback message) must not run into the next test's data or
-    into the TRUNCATE that empties the tables (a deadlock): drop the ones not started, wait for the running."""
+    into the TRUNCATE that empties the tables (a deadlock): drop the ones not started, wait for the running.
+    False when one is still running after the wait."""
     queue = get_task_queue() if get_task_queue.cache_info().currsize else None
     if isinstance(queue, InProcessQueue):
-        queue.discard_pending(timeout=30)
+        return queue.discard_pending(timeout=30)
+    return True
 
 
 def _delete_namespace(namespace: str) -> None:
@@ -112,11 +124,13 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     backends = request.getfixturevalue("backends")
     yield
-    _settle_in_process_tasks()
+    settled = _settle_in_process_tasks()
     with session_scope() as session:
         tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
         session.execute(text(f"TRUNCATE {tables} CASCADE"))
     _delete_namespace(backends.redis_namespace)
+    if not settled:  # said out loud: it may write into the next test's data
+        pytest.fail("an in-process task of this test was still running 30 s after it ended")
 
 
 @pytest.fixture(scope="session")

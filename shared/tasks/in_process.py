@@ -108,10 +108,23 @@ class InProcessQueue(RecordingTaskQueue):
         return True
 
     def discard_pending(self, timeout: float = 30.0) -> bool:
-        """Drop every task not yet started and wait for the running ones (tests, between cases); False on timeout."""
+        """Drop every task not yet started, wait for the running ones (tests, between cases); False on timeout."""
+        # What the running ones schedule meanwhile (a retry, a webhook's next attempt in 30 s) is dropped too:
+        # waiting for it would wait out the timeout, and a retry chain against a WAHA that is down runs longer.
+        deadline = time.monotonic() + timeout
         with self._ready:
-            self._heap.clear()
-        return self.join(timeout)
+            self._discarding = True
+            try:
+                self._heap.clear()
+                while self._running:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._ready.wait(remaining)
+                return True
+            finally:
+                self._heap.clear()
+                self._discarding = False
 
     def close(self) -> None:
         """Stop the workers for good; tasks still queued are dropped."""
@@ -145,14 +158,20 @@ class InProcessQueue(RecordingTaskQueue):
         self._order = itertools.count()
         self._running = 0
         self._stopped = False
+        self._discarding = False
 
     def _schedule(self, task: Task, retry_count: int, due: float) -> None:
         self._start_workers()
         with self._ready:
             if self._stopped:
                 raise RuntimeError("the in-process task queue is closed")
+            if self._discarding:
+                log.info("task dropped: the queue is being emptied", extra={"task_id": task.task_id})
+                return
             heapq.heappush(self._heap, (due, next(self._order), task, retry_count))
-            self._ready.notify()
+            # All: a join() waits on the same condition, and a single wake-up taken by it would leave the
+            # task to sleep until some other notification.
+            self._ready.notify_all()
 
     def _work(self) -> None:
         while (item := self._next_due()) is not None:

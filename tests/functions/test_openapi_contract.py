@@ -30,8 +30,9 @@ LOGOUT = ("POST", "/api/v1/auth/logout")  # it revokes the token the run uses: a
 
 @pytest.fixture
 def contract(settings_env, make_user, login, live_waha):
+    # A live stream that opens ends at once (STREAM_MAX_SECONDS).
     settings_env(API_RATE_LIMIT_PER_USER="1000000", API_RATE_LIMIT_ANONYMOUS="1000000",
-                 WAHA_WEBHOOK_URL="http://127.0.0.1:8080/api/v1/webhooks/waha")  # fmt: skip
+                 WAHA_WEBHOOK_URL="http://127.0.0.1:8080/api/v1/webhooks/waha", STREAM_MAX_SECONDS="0.5")  # fmt: skip
     admin = make_user(Role.ADMIN)
     # The document covers every public function (the intake's webhook too): the gateway routes as the ingress does.
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", build_gateway())

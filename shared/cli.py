@@ -112,7 +112,9 @@ def _generate_data(args: argparse.Namespace) -> int:
     password = args.password or DEV_PASSWORD
     made = generate_data(args.conversations, args.messages, args.users, args.seed, password=password)
     print(f"{made.users} secretaries (password {password!r}), {made.conversations:,} conversations, "
-          f"{made.leads:,} leads, {made.messages:,} messages in {made.seconds:.0f} s")  # fmt: skip
+          f"{made.leads:,} leads, {made.messages:,} messages in {made.seconds:.0f} s "
+          f"(COPY {made.phases['copy']:.0f} s, rollups rebuilt {made.phases['rollups']:.0f} s, "
+          f"VACUUM ANALYZE {made.phases['vacuum']:.0f} s)")  # fmt: skip
     return 0
 
 

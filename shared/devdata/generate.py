@@ -1,25 +1,32 @@
-"""Fill a database with a generated data set (card 165): one transaction, so a failure leaves nothing half
-written; VACUUM ANALYZE afterwards, so the planner and index-only scans see the new rows at once."""
+"""Fill a database with a generated data set (card 165) in one transaction, so a failure leaves nothing half
+written. The rows go in by COPY with the metrics' rollup triggers skipped (a trigger per message costs most of
+the load; shared/metrics/rollups.py), and the rollups are rebuilt from the messages in the same transaction, so
+they are exact when it commits. VACUUM ANALYZE afterwards, so the planner and index-only scans see the new rows.
+"""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from shared.config import get_settings
-from shared.db import get_engine, utcnow
+from shared.db import get_engine, session_scope, utcnow
 from shared.devdata import records
 from shared.devdata.copying import copy_rows
 from shared.devdata.progress import ProgressBar
 from shared.errors import ClinicbotError, ConfigurationError
+from shared.metrics.rollups import rebuild_rollups, skip_rollup_triggers
 from shared.users.passwords import hash_password
 
 DEV_PASSWORD = "senha-dev-123"  # the generated secretaries' password, printed for developers
 BATCH_CONVERSATIONS = 5_000
 PHONE_NUMBERS = 10**8  # the eight digits after "9" in a mobile number
-TABLES = ("users", "conversations", "leads", "conversation_messages")
+TABLES = ("users", "conversations", "leads", "conversation_messages", "metric_message_hourly", "response_waits")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class GeneratedData:
     messages: int
     seconds: float
     user_emails: list[str]
+    phases: dict[str, float]  # seconds: copy (generating and COPY), rollups (rebuilt), vacuum
 
 
 def generate_data(
@@ -48,25 +56,42 @@ def generate_data(
         raise ClinicbotError("counts must not be negative; messages need conversations (at most 100,000,000)")
     started = time.perf_counter()
     rng, now = random.Random(seed), utcnow()
-    connection = get_engine().raw_connection()
+    phases: dict[str, float] = {}
     try:
-        cursor = connection.cursor()
-        taken = {row[0] for row in _fetch(cursor, "SELECT email FROM users")}
-        user_rows = records.user_rows(rng, users, hash_password(password), now, taken)
-        copy_rows(cursor, "users", records.USER_COLUMNS, user_rows)
-        secretaries = [records.Secretary(row[0], row[2].split()[0]) for row in user_rows]
-        leads = _write_conversations(cursor, rng, conversations, messages, secretaries, now, progress)
-        connection.commit()
+        with session_scope() as session, _no_read_timeout(session.connection().connection.dbapi_connection):
+            skip_rollup_triggers(session)
+            cursor = session.connection().connection.cursor()  # the session's transaction, for COPY
+            taken = set(session.scalars(text("SELECT email FROM users")))
+            user_rows = records.user_rows(rng, users, hash_password(password), now, taken)
+            copy_rows(cursor, "users", records.USER_COLUMNS, user_rows)
+            secretaries = [records.Secretary(row[0], row[2].split()[0]) for row in user_rows]
+            leads = _write_conversations(cursor, rng, conversations, messages, secretaries, now, progress)
+            phases["copy"] = time.perf_counter() - started
+            rebuild_rollups(session)
+            phases["rollups"] = time.perf_counter() - started - phases["copy"]
     except Exception as exc:
-        connection.rollback()
         if "uq_conversations_chat_id" in str(exc):
             raise ClinicbotError("generated phone numbers already in the database: try another --seed") from exc
         raise
-    finally:
-        connection.close()
     _vacuum_analyze()
+    seconds = time.perf_counter() - started
+    phases["vacuum"] = seconds - phases["copy"] - phases["rollups"]
     emails = [row[1] for row in user_rows]
-    return GeneratedData(users, conversations, leads, messages, time.perf_counter() - started, emails)
+    return GeneratedData(users, conversations, leads, messages, seconds, emails, phases)
+
+
+@contextmanager
+def _no_read_timeout(dbapi_connection) -> Iterator[None]:
+    """Lift the pool's socket timeout (shared/db.py: 10 s, a bound for a request's statements) while a bulk load's
+    statements run: rebuilding the rollups from a million messages, or vacuuming them, takes longer than that.
+    pg8000 has no public setter; its socket is `_usock`."""
+    sock = dbapi_connection._usock
+    previous = sock.gettimeout()
+    sock.settimeout(None)
+    try:
+        yield
+    finally:
+        sock.settimeout(previous)
 
 
 def _write_conversations(cursor, rng, conversations, messages, secretaries, now, progress) -> int:
@@ -88,11 +113,6 @@ def _write_conversations(cursor, rng, conversations, messages, secretaries, now,
     return leads
 
 
-def _fetch(cursor, statement: str) -> list[tuple]:
-    cursor.execute(statement)
-    return cursor.fetchall()
-
-
 def _vacuum_analyze() -> None:
-    with get_engine(autocommit=True).connect() as connection:
+    with get_engine(autocommit=True).connect() as connection, _no_read_timeout(connection.connection.dbapi_connection):
         connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(TABLES)}")

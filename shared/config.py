@@ -7,6 +7,7 @@ Every setting is documented in `.env.example`.
 from __future__ import annotations
 
 import os
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,7 @@ SECRET_FIELDS = (
     "waha_api_key",
     "waha_webhook_hmac_key",
     "task_auth_secret",
+    "smtp_password",
     "media_s3_secret_access_key",
 )
 
@@ -175,6 +177,20 @@ class Settings(BaseSettings):
     # The live dashboard's stream (card 145) ends cleanly after this long, before the platform's request timeout.
     stream_max_seconds: float = Field(default=300.0, gt=0, le=3600)
 
+    # Outgoing mail (the reports, card 155): SMTP submission, STARTTLS and AUTH. Without SMTP_HOST nothing is mailed.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # The From of every message: an address, or "Name <address>".
+    smtp_from: str | None = None
+    # Refused as false outside local mode: the password and the reports would travel in clear.
+    smtp_starttls: bool = True
+    # A PEM file trusted instead of the system's CAs (the local mail catcher signs its own certificate): the
+    # certificate and its host name are always verified, there is no switch to turn that off.
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
     # First admin, used by `clinicbot local` and `clinicbot create-admin` when given.
     clinicbot_admin_email: str | None = None
     clinicbot_admin_password: SecretStr | None = None
@@ -202,6 +218,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// address")
         return value.rstrip("/")
 
+    @field_validator("smtp_from")
+    @classmethod
+    def _mail_address(cls, value: str | None) -> str | None:
+        if value and "@" not in parseaddr(value)[1]:
+            raise ValueError('must be an e-mail address, or "Name <address>"')
+        return value
+
     @field_validator("clinic_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -221,6 +244,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name.upper()} holds a placeholder value; set a real secret")
         if self.jwt_secret_key is not None and len(self.jwt_secret_key.get_secret_value()) < 32:
             raise ValueError("JWT_SECRET_KEY must be at least 32 characters outside local mode")
+        return self
+
+    @model_validator(mode="after")
+    def _mail_encrypted_outside_local(self) -> Settings:
+        if self.environment != "local" and self.smtp_host and not self.smtp_starttls:
+            raise ValueError("SMTP_STARTTLS=false sends the password and the reports in clear; only in local mode")
         return self
 
     @property
@@ -272,6 +301,8 @@ class BootstrapSettings(BaseSettings):
     clinicbot_admin_email: str | None = None
     clinicbot_admin_password: SecretStr | None = None
     public_base_url: str | None = None
+    smtp_host: str | None = None
+    smtp_from: str | None = None
 
 
 def apply_environment(values: dict[str, str]) -> None:

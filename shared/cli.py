@@ -111,10 +111,12 @@ def _generate_data(args: argparse.Namespace) -> int:
 
     password = args.password or DEV_PASSWORD
     made = generate_data(args.conversations, args.messages, args.users, args.seed, password=password)
+    rows = made.rows
     print(f"{made.users} secretaries (password {password!r}), {made.conversations:,} conversations, "
-          f"{made.leads:,} leads, {made.messages:,} messages in {made.seconds:.0f} s "
-          f"(COPY {made.phases['copy']:.0f} s, rollups rebuilt {made.phases['rollups']:.0f} s, "
-          f"VACUUM ANALYZE {made.phases['vacuum']:.0f} s)")  # fmt: skip
+          f"{made.leads:,} leads, {made.messages:,} messages, {rows['turn_insights']:,} turn insights, "
+          f"{rows['llm_interactions']:,} model calls, {rows['competitor_mentions']:,} competitor mentions, "
+          f"{rows['feedback']:,} feedback answers in {made.seconds:.0f} s (COPY {made.phases['copy']:.0f} s, "
+          f"rollups rebuilt {made.phases['rollups']:.0f} s, VACUUM ANALYZE {made.phases['vacuum']:.0f} s)")  # fmt: skip
     return 0
 
 

@@ -66,6 +66,7 @@ PATIENT = {
         "Qual o horário de funcionamento no sábado?",
         "Vou precisar cancelar o horário de {day}, desculpa",
         "Consigo encaixe {day} depois das {hour}?",
+        "Estou esperando resposta desde cedo, ninguém me retorna",
     ),
     "pain": (
         "Estou com {symptom} desde ontem",
@@ -137,3 +138,30 @@ MEDIA = (  # kind, mimetype, file name, caption
     ("DOCUMENT", "application/pdf", "pedido-exame.pdf", "Segue o pedido do exame"),
     ("DOCUMENT", "application/pdf", "carteirinha.pdf", None),
 )
+
+# The generated clinic's competitors (fictional), as its settings list them; a patient names one now and then.
+COMPETITORS = ("Clínica Sorriso Perfeito", "OdontoVida", "DermaBella", "Instituto Bem Estar")
+RETIRED_COMPETITORS = ("Dental Prime",)  # named in old messages, since taken off the settings' list
+COMPETITOR_PHRASES = (
+    " Na {competitor} me passaram R$ {price},00.",
+    " Vi que a {competitor} faz mais barato.",
+    " Já fui na {competitor} e não gostei do atendimento.",
+    " A {competitor} aceita o meu convênio, e vocês?",
+    " Uma amiga faz na {competitor}, é bom aí também?",
+)
+# The intent a patient's message shows: its topic's, unless a word of the template says otherwise (first match).
+TOPIC_INTENTS = {"procedure": "procedure_info", "price": "price", "schedule": "schedule", "pain": "other",
+                 "insurance": "insurance"}  # fmt: skip
+INTENT_WORDS = (("esperando", "complaint"), ("remarcar", "reschedule"), ("cancelar", "cancel"),
+                ("funcionamento", "location_hours"), ("atend", "schedule"), ("encaix", "schedule"))  # fmt: skip
+# Per topic, the weights of positive, neutral and negative patients' moods.
+MOODS = {"procedure": (40, 52, 8), "price": (20, 60, 20), "schedule": (45, 48, 7), "pain": (5, 40, 55),
+         "insurance": (25, 62, 13)}  # fmt: skip
+FEEDBACK_COMMENTS = {
+    "promoter": ("Atendimento excelente, super rápido!", "Adorei, a recepção foi muito atenciosa.",
+                 "Marquei pelo WhatsApp em minutos, recomendo.", "Equipe nota 10."),
+    "passive": ("Foi bom, mas demorou um pouco para responder.", "Tudo certo, só achei o valor alto.",
+                "Bom atendimento."),
+    "detractor": ("Demoraram muito para me responder.", "Não consegui o horário que queria.",
+                  "Achei caro e ninguém explicou direito.", "Fiquei esperando e ninguém retornou."),
+}  # fmt: skip

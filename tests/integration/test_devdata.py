@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from shared.assistant.competitors import competitors_named
+from shared.assistant.models import CompetitorMention, LLMInteraction, TurnInsight
 from shared.cli import main
-from shared.conversations.models import Conversation, ConversationMessage, SenderKind
+from shared.clinic.service import get_clinic_settings
+from shared.conversations.models import Conversation, ConversationMessage, ConversationStatus, SenderKind
 from shared.db import session_scope
-from shared.devdata import records
+from shared.devdata import records, vocabulary
 from shared.devdata.generate import DEV_PASSWORD, generate_data
 from shared.devdata.progress import ProgressBar
-from shared.leads.models import Lead
+from shared.feedback.models import Feedback
+from shared.leads.models import Lead, LeadSource, LeadStatus
 from shared.metrics.rollups import check_rollups
 from shared.users.models import Role, User
 from tests.conftest import bearer
@@ -45,9 +49,96 @@ def test_generated_counts_and_the_invariants_the_app_relies_on(backends):
         assert session.scalar(select(func.count(func.distinct(Conversation.phone_number)))) == 50
         assert session.scalar(select(func.max(Lead.maturity_score))) <= 100
         assert count(session, Conversation, ~Conversation.phone_number.regexp_match(r"^55\d{2}9\d{8}$")) == 0
-        # the COPY skipped the rollup triggers; the rebuild in the same transaction made the rollups exact
+        # converted_at: set exactly for the SCHEDULED leads, after the lead and not in the future
+        scheduled = Lead.status == LeadStatus.SCHEDULED
+        assert count(session, Lead, scheduled != Lead.converted_at.is_not(None)) == 0
+        assert count(session, Lead, (Lead.converted_at < Lead.created_at) | (Lead.converted_at > func.now())) == 0
+
+
+# The patients' messages the bot answered: the newest of each burst, followed by a bot's message.
+ANSWERED_BY_BOT = """
+SELECT id FROM (SELECT id, sender_kind, lead(sender_kind) OVER (PARTITION BY conversation_id
+                                                                 ORDER BY created_at, id) AS next_sender
+                FROM conversation_messages) m
+WHERE sender_kind = 'PATIENT' AND next_sender = 'BOT'
+"""
+
+
+def test_the_generated_clinic_fills_every_table_the_metrics_read(backends):
+    made = generate_data(400, 3000, 3, seed=21, progress=None)
+
+    with session_scope() as session:
+        for model in (TurnInsight, LLMInteraction, CompetitorMention, Feedback):
+            assert count(session, model) == made.rows[model.__tablename__] > 0
+        answered = set(session.scalars(text(ANSWERED_BY_BOT)))
+        insights = session.execute(select(TurnInsight.message_id, TurnInsight.created_at, _M.created_at,
+                                          _M.sender_kind).join(_M, _M.id == TurnInsight.message_id)).all()  # fmt: skip
+        assert {row.message_id for row in insights} == answered and len(insights) == len(answered)
+        assert all(row[1] == row[2] and row.sender_kind == SenderKind.PATIENT for row in insights)
+        assert session.scalar(select(func.count(func.distinct(TurnInsight.sentiment)))) == 3
+        assert session.scalar(select(func.count(func.distinct(TurnInsight.intent)))) >= 8
+        # a call for most replies (the response cache answered the others), and now and then a failed one
+        calls = session.execute(select(func.count().filter(LLMInteraction.error.is_(None)),
+                                       func.count(LLMInteraction.error), func.sum(LLMInteraction.cost_usd),
+                                       func.count(func.distinct(LLMInteraction.prompt_version)))).one()  # fmt: skip
+        assert 0.8 * len(answered) < calls[0] <= len(answered) and calls[2] > 0 and calls[3] == 2
+        # every mention names its competitor in the patient's message, as the turn's matcher reads it
+        names = list(vocabulary.COMPETITORS + vocabulary.RETIRED_COMPETITORS)
+        mentions = session.execute(select(CompetitorMention.competitor, CompetitorMention.created_at, _M.body,
+                                          _M.created_at, _M.sender_kind)
+                                   .join(_M, _M.id == CompetitorMention.message_id)).all()  # fmt: skip
+        assert all(competitors_named(body, names) == [name] and at == sent and sender == SenderKind.PATIENT
+                   for name, at, body, sent, sender in mentions)  # fmt: skip
+        settings = get_clinic_settings(session)
+        assert settings.competitors == list(vocabulary.COMPETITORS)
+        assert settings.business_hours == records.CLINIC_HOURS
+        assert min(settings.monthly_operational_cost, settings.implementation_cost,
+                   settings.avg_transaction_value, settings.secretary_hourly_cost) > 0  # fmt: skip
+        # feedback comes after a CLOSED conversation's last message
+        late = count(session, Feedback, Feedback.conversation_id == Conversation.id,
+                     (Conversation.status != ConversationStatus.CLOSED)
+                     | (Feedback.created_at < Conversation.last_message_at))  # fmt: skip
+        assert late == 0
+        assert {row[0] for row in session.execute(select(Lead.status).distinct())} == set(LeadStatus)
+        assert {row[0] for row in session.execute(select(Lead.source).distinct())} == set(LeadSource)
         parity = check_rollups(session)
         assert parity.exact and parity.hours > 0 and parity.waits > 0, parity
+        hourly = session.scalar(text("SELECT sum(patient_messages + bot_messages + secretary_messages) "
+                                     "FROM metric_message_hourly"))  # fmt: skip
+        assert hourly == 3000
+
+
+def test_every_metric_has_figures_for_the_generated_clinic(backends, metrics_api, make_user, login):
+    generate_data(400, 3000, 3, seed=21, progress=None)
+    admin = bearer(login(make_user(Role.ADMIN))["access_token"])
+    today = datetime.now(records.CLINIC_ZONE).date()
+    period = {"start_date": str(today - timedelta(days=records.DAYS_SPREAD)), "end_date": str(today)}
+
+    def get(name: str, path: str = "/api/v1/metrics/") -> dict:
+        response = metrics_api.get(path + name, headers=admin, query_string=period)
+        assert response.status_code == 200, (name, response.json)
+        return response.json
+
+    assert get("nps")["responses"] > 0 and get("sentiment")["negative"] > 0
+    topics = get("topics")
+    assert topics["turns"] > 0 and len(topics["topics"]) > len(topics["intents"]) >= 8
+    competitors = get("competitor-mentions")
+    assert competitors["total_mentions"] > 0 and all(row["listed"] or row["name"] in vocabulary.RETIRED_COMPETITORS
+                                                     for row in competitors["competitors"])  # fmt: skip
+    ai = get("ai")
+    assert ai["interactions"] > 0 and ai["estimated_cost_usd"] > 0 and len(ai["by_prompt_version"]) == 2
+    assert get("conversion-rate")["converted"] > 0
+    assert all(row["count"] > 0 for row in get("leads-by-source")["sources"])
+    assert get("lead-retention")["returning_leads"] > 0 and get("maturity-distribution")["n"] > 0
+    assert get("abandonment-rate")["abandoned"] > 0
+    assert get("cost-per-lead")["cost_per_lead"] > 0 and get("roi")["bot_answers"] > 0 and get("ltv")["ltv"] > 0
+    assert get("response-time")["business_hours"]["avg_seconds"] > 0
+    assert get("sla-compliance")["breached_unanswered"] >= 0 and get("sla-compliance")["within_sla"] > 0
+    rate = get("bot-response-rate")
+    assert rate["bot_resolved"] > rate["transferred"] > 0
+    board = get("leaderboard", "/api/v1/metrics/")
+    assert board["secretaries"] == 3 and any(row["nps"] is not None for row in board["leaderboard"])
+    assert get("dashboard/summary", "/api/v1/")["nps"] is not None
 
 
 def test_the_api_lists_and_searches_generated_conversations(backends, secretary_api, make_user, login):

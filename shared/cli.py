@@ -120,6 +120,74 @@ def _generate_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from shared.errors import BadRequest, Conflict, NotFound
+
+    try:
+        return args.backup_handler(args)
+    except (BadRequest, NotFound, Conflict) as exc:  # the caller's mistake: a key, a URL, a target in use
+        print(f"clinicbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _backup_create(args: argparse.Namespace) -> int:
+    from shared.backups.service import create_backup
+
+    made = create_backup()
+    print(f"{made.key} {made.size} bytes, {made.kind}, {len(made.tables)} tables, {made.rows:,} rows")
+    return 0
+
+
+def _backup_list(args: argparse.Namespace) -> int:
+    from shared.backups.service import list_backups
+    from shared.backups.store import get_backup_store
+
+    made = list_backups()
+    for backup in made:
+        checked = "unverified" if backup.verification is None else "verified" if backup.good else "CORRUPT"
+        print(f"{backup.key} {backup.size} {backup.kind} {backup.created_at:%Y-%m-%dT%H:%M:%SZ} {checked}")
+    if not made:
+        print(f"no backups in {get_backup_store().location}", file=sys.stderr)
+    return 0
+
+
+def _backup_restore(args: argparse.Namespace) -> int:
+    from shared.backups.service import restore_backup
+
+    done = restore_backup(args.key, args.into, force=args.force)
+    print(f"restored {done.key} into {done.database}: {done.tables} tables, {done.rows:,} rows, "
+          f"the counts match the manifest ({done.seconds:.1f} s)")  # fmt: skip
+    return 0
+
+
+def _backup_verify(args: argparse.Namespace) -> int:
+    from shared.backups.verification import verify_latest
+
+    checked = verify_latest()
+    if not checked.ok:
+        print(f"clinicbot: the restore check failed (alert raised): {checked.problem}", file=sys.stderr)
+        return 1
+    print(f"{checked.key} restores: {checked.tables} tables, {checked.rows:,} rows ({checked.seconds:.1f} s)")
+    return 0
+
+
+def _add_backup_commands(commands: argparse._SubParsersAction) -> None:
+    backup = commands.add_parser("backup", help="pg_dump backups in BACKUP_STORE (exit 2: bad input, 1: failure)")
+    backup.set_defaults(handler=_backup)
+    backup_commands = backup.add_subparsers(dest="backup_command", required=True)
+    create = backup_commands.add_parser("create", help="dump the database now, then apply retention")
+    create.set_defaults(backup_handler=_backup_create)
+    listing = backup_commands.add_parser("list", help="one a line, newest last: key size kind created_at checked")
+    listing.set_defaults(backup_handler=_backup_list)
+    restore = backup_commands.add_parser("restore", help="check a backup's SHA-256, restore it, compare row counts")
+    restore.add_argument("key", help="as `clinicbot backup list` prints it")
+    restore.add_argument("--into", required=True, metavar="DATABASE_URL", help="an empty database")
+    restore.add_argument("--force", action="store_true", help="into a database that is not empty: replace its objects")
+    restore.set_defaults(backup_handler=_backup_restore)
+    verify = backup_commands.add_parser("verify", help="the weekly check: restore the newest into a scratch database")
+    verify.set_defaults(backup_handler=_backup_verify)
+
+
 def _add_kb_commands(commands: argparse._SubParsersAction) -> None:
     kb = commands.add_parser("kb", help="the clinic's knowledge base (services, prices, FAQs) in Chroma")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
@@ -180,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=_generate_data)
 
     _add_kb_commands(commands)
+    _add_backup_commands(commands)
     return parser
 
 

@@ -7,12 +7,11 @@ each attachment's bytes.
 
     python -m local.mail_catcher --smtp-port 1025 --http-port 8025 --username U --password P
 
+    from local.mail_catcher.server import MailCatcherServer
+
     with MailCatcherServer(smtp_port=0, http_port=0, username="u", password="p") as catcher:
         ...  # send to catcher.smtp_host:catcher.smtp_port, trusting catcher.certificate_path
         catcher.messages()  # or GET f"{catcher.url}/_emulator/mail"
+
+Nothing is imported here: the local stack writes the certificate (`certificate`) without loading Flask and aiosmtpd.
 """
-
-from local.mail_catcher.certificate import CertificateFiles, write_self_signed_certificate
-from local.mail_catcher.server import MailCatcherServer
-
-__all__ = ["CertificateFiles", "MailCatcherServer", "write_self_signed_certificate"]

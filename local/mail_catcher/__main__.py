@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 from pathlib import Path
 
 from local.mail_catcher.certificate import CertificateFiles
 from local.mail_catcher.server import MailCatcherServer
-from local.servers import serve_until_signalled
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -20,6 +21,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--password", help="require AUTH with this password; without it any AUTH passes")
     parser.add_argument("--cert-file", type=Path, help="PEM certificate for STARTTLS (with --key-file)")
     parser.add_argument("--key-file", type=Path, help="its PEM key; without both, a self-signed pair is made")
+    parser.add_argument("--smtp-fd", type=int, help="an inherited socket already listening, instead of --smtp-port")
+    parser.add_argument("--http-fd", type=int, help="an inherited socket already listening, instead of --http-port")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     if (args.cert_file is None) != (args.key_file is None):
@@ -34,8 +37,19 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's: every SMTP line at INFO
     certificate = CertificateFiles(args.cert_file, args.key_file) if args.cert_file else None
     server = MailCatcherServer(args.host, args.smtp_port, args.http_port, username=args.username,
-                               password=args.password, certificate=certificate)  # fmt: skip
-    serve_until_signalled(server)
+                               password=args.password, certificate=certificate, smtp_fd=args.smtp_fd,
+                               http_fd=args.http_fd)  # fmt: skip
+    _serve_until_signalled(server)
+
+
+def _serve_until_signalled(server: MailCatcherServer) -> None:
+    """local.servers' own, without importing it: its Postgres and Redis clients would double our start-up time."""
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    server.start()
+    stopping.wait()
+    server.stop()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ class StoredMail:
 
 def _plain_text(message: EmailMessage) -> str | None:
     body = message.get_body(preferencelist=("plain",))
-    return None if body is None else body.get_content()
+    return None if body is None else body.get_content().replace("\r\n", "\n")  # SMTP's line ends, not the text's
 
 
 def _attachments(message: EmailMessage) -> list[StoredAttachment]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -21,12 +22,14 @@ class MailCatcherServer:
     """SMTP on `host:smtp_port` and the API on `host:http_port` (0 picks a free one); `.url` is the API's base.
 
     `certificate`: the PEM files STARTTLS serves; without them a fresh pair is written to a temporary folder.
-    Either way `.certificate_path` is what a client trusts (SMTP_CA_FILE).
+    Either way `.certificate_path` is what a client trusts (SMTP_CA_FILE). `smtp_fd` / `http_fd`: sockets the
+    parent already listens on (the local stack's), used instead of binding the ports.
     """
 
     def __init__(self, host: str = "127.0.0.1", smtp_port: int = 1025, http_port: int = 8025, *,
                  username: str | None = None, password: str | None = None,
-                 certificate: CertificateFiles | None = None) -> None:  # fmt: skip
+                 certificate: CertificateFiles | None = None, smtp_fd: int | None = None,
+                 http_fd: int | None = None) -> None:  # fmt: skip
         self._scratch: tempfile.TemporaryDirectory | None = None
         if certificate is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="mail-catcher-")
@@ -35,13 +38,13 @@ class MailCatcherServer:
         self.certificate_path = certificate.certificate
         self.mailbox = Mailbox()
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - naming, not binding
-        self._listening = bind_smtp_socket(host, smtp_port)
+        self._listening = bind_smtp_socket(host, smtp_port) if smtp_fd is None else socket.socket(fileno=smtp_fd)
         self.smtp_host, self.smtp_port = shown_host, self._listening.getsockname()[1]
         self._credentials = Credentials(username, password)
         self._controller = build_controller(self.mailbox, self._listening, build_server_context(certificate),
                                             self._credentials)  # fmt: skip
-        self._http = make_server(host, http_port, create_app(self.mailbox), threaded=True)
-        self.url = f"http://{shown_host}:{self._http.server_port}"
+        self._http = make_server(host, http_port, create_app(self.mailbox), threaded=True, fd=http_fd)
+        self.url = f"http://{shown_host}:{self._http.port}"
         self._thread: threading.Thread | None = None
 
     def start(self) -> MailCatcherServer:

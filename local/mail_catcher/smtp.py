@@ -100,6 +100,7 @@ class BoundController(Controller):
 
 
 def bind_smtp_socket(host: str, port: int) -> socket.socket:
+    """Bound, not listening yet: aiosmtpd's server listens on it when it starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets that say they are TCP, and with Nagle on each
     # multi-line reply (EHLO) waits out the client's delayed ACK, 40 ms a time.

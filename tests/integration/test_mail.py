@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import httpx
 import pytest
 
-from local.mail_catcher import MailCatcherServer
+from local.mail_catcher.certificate import write_self_signed_certificate
+from local.mail_catcher.server import MailCatcherServer
+from local.servers import stop_process
 from shared.config import Settings
 from shared.mail import (
     Attachment,
@@ -52,14 +58,12 @@ def settings_for(catcher: MailCatcherServer, **overrides: object) -> Settings:
     return Settings(_env_file=None, **(values | overrides))
 
 
-def report(to: list[str], pdf: bytes = b"%PDF-1.7\n") -> object:
-    return compose_email(
-        SENDER,
-        to,
-        "Relatório semanal: 3 a 9 de março",
-        "Olá, Dona Márcia!\n\nSegue o relatório da semana, com o volume de mensagens e a conversão.\n",
-        attachments=[Attachment("relatório-semana-10.pdf", pdf, "application/pdf")],
-    )
+REPORT_TEXT = "Olá, Dona Márcia!\n\nSegue o relatório da semana, com o volume de mensagens e a conversão.\n"
+
+
+def report(to: list[str], pdf: bytes = b"%PDF-1.7\n") -> EmailMessage:
+    attachment = Attachment("relatório-semana-10.pdf", pdf, "application/pdf")
+    return compose_email(SENDER, to, "Relatório semanal: 3 a 9 de março", REPORT_TEXT, attachments=[attachment])
 
 
 def test_a_report_goes_through_starttls_and_auth_and_the_api_serves_it_back(catcher):
@@ -75,7 +79,7 @@ def test_a_report_goes_through_starttls_and_auth_and_the_api_serves_it_back(catc
     [mail] = listing.json()["items"]
     assert mail["to"] == [OWNER, PARTNER] and mail["from"] == "relatorios@clinica-sao-lucas.com.br"
     assert mail["subject"] == "Relatório semanal: 3 a 9 de março"
-    assert mail["text"].startswith("Olá, Dona Márcia!") and "conversão" in mail["text"]
+    assert mail["text"] == REPORT_TEXT
     assert (mail["tls"], mail["authenticated_as"]) == (True, USERNAME)
     received_at = datetime.fromisoformat(mail["received_at"])
     assert received_at.utcoffset().total_seconds() == 0 and before <= received_at <= datetime.now(UTC)
@@ -180,3 +184,34 @@ def test_starttls_off_is_refused_outside_local_mode(catcher):
     with pytest.raises(ValueError, match="SMTP_STARTTLS"):
         settings_for(catcher, smtp_starttls=False, environment="production", jwt_secret_key=secrets.token_hex(32))
     assert settings_for(catcher, smtp_starttls=False).smtp_starttls is False
+
+
+def _listening_socket() -> socket.socket:
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    return listening
+
+
+def test_python_m_serves_on_sockets_handed_down_as_the_local_stack_does(tmp_path):
+    certificate = write_self_signed_certificate(tmp_path / "cert.pem", tmp_path / "key.pem")
+    smtp, http = _listening_socket(), _listening_socket()
+    with smtp, http:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.mail_catcher", f"--smtp-fd={smtp.fileno()}", f"--http-fd={http.fileno()}",
+             "--username", USERNAME, f"--password={PASSWORD}", "--cert-file", str(certificate.certificate),
+             "--key-file", str(certificate.key), "--log-level", "WARNING"],
+            pass_fds=(smtp.fileno(), http.fileno()), start_new_session=True,
+        )  # fmt: skip
+        smtp_port, http_port = smtp.getsockname()[1], http.getsockname()[1]
+    try:
+        mailer = SmtpMailer("127.0.0.1", smtp_port, sender=SENDER, username=USERNAME, password=PASSWORD,
+                            ca_file=str(certificate.certificate), timeout=15)  # fmt: skip
+        sent = mailer.send(report([OWNER]))  # already listening: the connection waits while the child starts
+        items = HTTP.get(f"http://127.0.0.1:{http_port}/_emulator/mail").json()["items"]
+        assert [(item["to"], item["tls"], item["authenticated_as"]) for item in items] == [
+            (sent.accepted, True, USERNAME)
+        ]
+    finally:
+        stop_process(process, signal.SIGTERM, timeout=5)
+    assert process.returncode == 0

@@ -4,16 +4,20 @@ Postgres and Redis come from DATABASE_URL / REDIS_URL when set, otherwise from e
 lives under the data folder (default `./.local`), so a second start keeps it. Then: migrations, the first
 ADMIN, the Cloud Tasks emulator (so tasks take the production code path), every function behind one port,
 and the WAHA emulator on 127.0.0.1:3000 (unless WAHA_URL points at a real WAHA) with its webhook signed and
-aimed at the intake. The assistant runs on the offline provider (or Gemini with GOOGLE_API_KEY, or Gemini
-against the Gemini emulator with --gemini-emulator); local/sample_kb.yaml is imported as the knowledge base
-when none exists yet. Secrets the developer did not set (JWT, task secret, WAHA key, webhook HMAC key) are
-generated once and kept in the data folder. Ctrl-C (SIGINT) or SIGTERM stops every child it started.
+aimed at the intake; the mail catcher (SMTP with STARTTLS on 127.0.0.1:1025, what arrived listed at
+http://127.0.0.1:8025/_emulator/mail, free ports when those are taken) unless SMTP_HOST names a real server.
+The assistant runs on the offline provider (or Gemini with GOOGLE_API_KEY, or Gemini against the Gemini emulator
+with --gemini-emulator); local/sample_kb.yaml is imported as the knowledge base when none exists yet. Secrets the
+developer did not set (JWT, task secret, WAHA key, webhook HMAC key, the catcher's password) are generated once
+and kept in the data folder; the catcher's certificate is made anew at each start. Ctrl-C (SIGINT) or SIGTERM
+stops every child it started.
 """
 
 from __future__ import annotations
 
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +37,9 @@ LOCAL_DATABASE = "clinicbot"
 LOCAL_PROJECT = "clinicbot-local"
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 SAMPLE_KNOWLEDGE_BASE = Path(__file__).parent / "sample_kb.yaml"
+MAIL_CATCHER_PORTS = (1025, 8025)  # SMTP and its API: Mailpit's and MailHog's, so bookmarks carry over
+MAIL_CATCHER_USER = "clinicbot"
+LOCAL_MAIL_FROM = "clinicbot <relatorios@clinica.example>"
 
 
 class StopRequested(Exception):
@@ -58,6 +65,19 @@ def _kept_secret(given: SecretStr | None, data_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+def _listen(preferred: int) -> socket.socket:
+    """A socket listening on 127.0.0.1:`preferred`, or on a free port when that one is taken (another stack, an
+    e2e run beside yours). Handed to the child as it is, so nobody can take the port before the child starts."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: TIME_WAIT owns nothing
+    try:
+        listening.bind(("127.0.0.1", preferred))
+    except OSError:
+        listening.bind(("127.0.0.1", 0))
+    listening.listen(128)
+    return listening
+
+
 def _ensure_first_admin(bootstrap: BootstrapSettings) -> str:
     with session_scope() as session:
         if bootstrap.clinicbot_admin_email and bootstrap.clinicbot_admin_password:
@@ -81,6 +101,7 @@ class LocalStack:
         self.servers: list[EmbeddedPostgres | EmbeddedRedis] = []
         self.gateway: subprocess.Popen | None = None
         self.waha: subprocess.Popen | None = None
+        self.mail: subprocess.Popen | None = None
         self.cloud_tasks: CloudTasksEmulator | None = None
         self.where: list[tuple[str, str]] = []
         self.environment: dict[str, str] = {}
@@ -164,6 +185,32 @@ class LocalStack:
         self.where.append(("assistant", f"Gemini against the Gemini emulator, {url}  (script: {url}/_emulator/script)"))
         return {"GOOGLE_API_KEY": api_key, "GEMINI_BASE_URL": url, "ASSISTANT_PROVIDER": "gemini"}
 
+    def _mail(self, bootstrap: BootstrapSettings) -> dict[str, str]:
+        """The mail catcher, with a certificate made now that SMTP_CA_FILE trusts; none when SMTP_HOST is yours."""
+        if bootstrap.smtp_host:
+            self.where.append(("mail", f"SMTP_HOST (yours): {bootstrap.smtp_host}"))
+            return {}
+        from local.mail_catcher.certificate import write_self_signed_certificate
+
+        password = _kept_secret(None, self.data_dir, "mail-catcher-password")
+        files = write_self_signed_certificate(self.data_dir / "mail-catcher-cert.pem",
+                                              self.data_dir / "mail-catcher-key.pem")  # fmt: skip
+        smtp, http = (_listen(port) for port in MAIL_CATCHER_PORTS)
+        with smtp, http:  # the child has its own copies
+            self.mail = subprocess.Popen(
+                [sys.executable, "-m", "local.mail_catcher", f"--smtp-fd={smtp.fileno()}",
+                 f"--http-fd={http.fileno()}", "--username", MAIL_CATCHER_USER, f"--password={password}",
+                 "--cert-file", str(files.certificate), "--key-file", str(files.key), "--log-level", "WARNING"],
+                cwd=PROJECT_ROOT, env=environment_snapshot(), start_new_session=True, preexec_fn=die_with_parent,
+                pass_fds=(smtp.fileno(), http.fileno()),
+            )  # fmt: skip
+            smtp_port, http_port = smtp.getsockname()[1], http.getsockname()[1]
+        url = f"http://127.0.0.1:{http_port}"
+        self.where.append(("mail", f"catcher, SMTP 127.0.0.1:{smtp_port}, STARTTLS  (mail: {url}/_emulator/mail)"))
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_USERNAME": MAIL_CATCHER_USER,
+                "SMTP_PASSWORD": password, "SMTP_STARTTLS": "true", "SMTP_CA_FILE": str(files.certificate),
+                "SMTP_FROM": bootstrap.smtp_from or LOCAL_MAIL_FROM, "MAIL_CATCHER_URL": url}  # fmt: skip
+
     def _knowledge(self) -> None:
         """Load local/sample_kb.yaml when no knowledge base was imported yet (yours is kept)."""
         from shared.knowledge.loading import ensure_knowledge_base
@@ -206,6 +253,7 @@ class LocalStack:
         self._knowledge()
         dispose_engines()  # the gateway opens its own connections
         self.environment |= self._task_queue(bootstrap) | self._waha(bootstrap) | self._assistant(bootstrap)
+        self.environment |= self._mail(bootstrap)
         apply_environment(self.environment)
         self._write_environment()
         self._start_gateway()
@@ -217,14 +265,14 @@ class LocalStack:
     def watch(self) -> None:
         """Block until a signal arrives or a child dies."""
         while True:
-            children = [self.gateway, self.waha, self.gemini] + [server.process for server in self.servers]
+            children = [self.gateway, self.waha, self.gemini, self.mail] + [server.process for server in self.servers]
             children += [self.cloud_tasks.process] if self.cloud_tasks else []
             if any(child is not None and child.poll() is not None for child in children):
                 raise RuntimeError("a child process exited unexpectedly; stopping the stack")
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for emulator in (self.waha, self.gemini):
+        for emulator in (self.waha, self.gemini, self.mail):
             if emulator is not None:
                 stop_process(emulator, signal.SIGTERM, timeout=10)
         if self.gateway is not None:

@@ -72,7 +72,15 @@ def clinic(backends) -> Iterator[str]:
     """A migrated database with a secretary, a conversation and its messages (the rollup triggers' rows too)."""
     name = f"clinicbot_backup_clinic_{uuid.uuid4().hex[:8]}"
     url = create_database(backends.server_url, name)
-    upgrade_database(url)
+    try:
+        upgrade_database(url)
+        fill_clinic(url)
+        yield url
+    finally:
+        drop_database(backends.server_url, name)
+
+
+def fill_clinic(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool)
     with Session(engine) as session, session.begin():
         ana = create_user(session, UserCreate(email="ana@example.com", full_name="Ana Souza", password="senha-123-ana",
@@ -91,8 +99,6 @@ def clinic(backends) -> Iterator[str]:
                                             body=body, created_at=NIGHT - timedelta(hours=5, minutes=-minute),
                                             sender_user_id=secretary))  # fmt: skip
     engine.dispose()
-    yield url
-    drop_database(backends.server_url, name)
 
 
 @pytest.fixture

@@ -19,11 +19,13 @@ import psutil
 import pytest
 
 from local.servers import create_database, drop_database, free_port
+from shared.config import Settings
+from shared.mail import SmtpMailer, compose_email
 from tests.conftest import PASSWORD, scratch_dir
 
 pytestmark = pytest.mark.e2e
 CLINICBOT = str(Path(sys.executable).parent / "clinicbot")
-STRIPPED = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET_KEY", "REDIS_NAMESPACE", "ENVIRONMENT", "WAHA_URL")
+STRIPPED = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET_KEY", "REDIS_NAMESPACE", "ENVIRONMENT", "WAHA_URL", "SMTP_HOST")
 
 
 class RunningStack:
@@ -110,6 +112,16 @@ def _walk_acceptance(stack: RunningStack, admin_email: str, admin_password: str)
     return secretary
 
 
+def _mail_reaches_the_catcher(data_dir: Path) -> None:
+    """The stack's own SMTP settings (stack.env) deliver to its mail catcher, listed by MAIL_CATCHER_URL."""
+    written = dict(line.split("=", 1) for line in (data_dir / "stack.env").read_text().splitlines())
+    settings = Settings(_env_file=None, **{name.lower(): value for name, value in written.items()})
+    mailer = SmtpMailer.from_settings(settings)
+    sent = mailer.send(compose_email(mailer.sender, ["dona@clinica.example"], "Teste de e-mail", "Olá!"))
+    items = httpx.get(f"{written['MAIL_CATCHER_URL']}/_emulator/mail", timeout=10).json()["items"]
+    assert [(item["to"], item["subject"]) for item in items] == [(sent.accepted, "Teste de e-mail")]
+
+
 def _restart_keeps_users(data_dir: Path, environment: dict[str, str], secretary: str) -> None:
     stack = RunningStack(data_dir, environment)
     try:
@@ -128,6 +140,7 @@ def test_embedded_servers_from_nothing(data_dir):
         generated = re.search(r"created the first ADMIN: (\S+) / (\S+)", stack.output())
         assert generated, stack.output()
         secretary = _walk_acceptance(stack, generated.group(1), generated.group(2))
+        _mail_reaches_the_catcher(data_dir)
     finally:
         leftovers = _alive(stack.interrupt())
     assert leftovers == [], leftovers

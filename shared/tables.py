@@ -8,6 +8,7 @@ from shared.clinic import models as clinic_models
 from shared.conversations import models as conversations_models
 from shared.db import Base
 from shared.feedback import models as feedback_models
+from shared.jobs import models as jobs_models
 from shared.leads import models as leads_models
 from shared.metrics import models as metrics_models
 from shared.notifications import models as notifications_models
@@ -28,6 +29,7 @@ __all__ = [
     "clinic_models",
     "conversations_models",
     "feedback_models",
+    "jobs_models",
     "leads_models",
     "metadata",
     "metrics_models",

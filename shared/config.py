@@ -183,8 +183,17 @@ class Settings(BaseSettings):
     # Exponential backoff between attempts (the in-process queue; match the Cloud Tasks queue's retry config).
     task_min_backoff_seconds: float = Field(default=1.0, gt=0)
     task_max_backoff_seconds: float = Field(default=60.0, gt=0)
-    # Inbound messages not processed after this many seconds are re-enqueued by `clinicbot sweep`.
+    # Inbound messages not processed after this many seconds are re-enqueued by the sweep job (every minute) and
+    # `clinicbot sweep`.
     sweep_after_seconds: int = Field(default=120, ge=1)
+    # The sweep job also runs again the failed tasks whose cause is gone: at most SWEEP_RERUN_LIMIT a run, each at
+    # most SWEEP_RERUN_MAX times; after that a task waits in failed_tasks for an admin.
+    sweep_rerun_limit: int = Field(default=100, ge=0)
+    sweep_rerun_max: int = Field(default=3, ge=0)
+    # Housekeeping (daily at 03:30, the clinic's time): task records and finished job runs older than this many days
+    # are deleted (a task still in failed_tasks keeps its record, each job keeps its latest run).
+    task_records_retention_days: int = Field(default=14, ge=1)
+    job_runs_retention_days: int = Field(default=30, ge=1)
     # Conversation search (card 112): a term estimated to match more messages than this is ranked among its
     # newest matches only (about SEARCH_NEWEST_RANKED of them, widening for later pages), with an estimated total.
     search_rank_all_limit: int = Field(default=8_000, ge=0)

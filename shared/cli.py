@@ -73,6 +73,31 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tick(args: argparse.Namespace) -> int:
+    from shared.jobs.catalogue import JOBS
+    from shared.jobs.runs import Claim
+    from shared.jobs.service import run_due_jobs, run_job_now
+    from shared.queue import get_task_queue
+
+    queue = get_task_queue()
+    if args.job and JOBS.get(args.job) is None:
+        print(f"clinicbot: no job named {args.job!r}; the jobs are {', '.join(JOBS.names)}", file=sys.stderr)
+        return 2
+    results = [run_job_now(JOBS.get(args.job), queue)] if args.job else run_due_jobs(JOBS, queue)
+    if hasattr(queue, "join"):  # the in-process queue runs what the jobs enqueued in this process: wait for it
+        queue.join(timeout=args.wait)
+    for result in results:
+        when = f"{result.job} {result.slot:%Y-%m-%d %H:%M} UTC"
+        if result.claim is Claim.RAN:
+            outcome = result.error or json.dumps(result.outcome, ensure_ascii=False)
+            print(f"{when}: {result.status} in {result.duration_ms} ms (attempt {result.attempts}): {outcome}")
+        else:
+            print(f"{when}: {'already ' + result.status if result.claim is Claim.DONE else 'running elsewhere'}")
+    if not results:
+        print("no job is due (every job's latest slot has run)")
+    return 1 if any(result.claim is Claim.BUSY or result.error is not None for result in results) else 0
+
+
 def _kb_import(args: argparse.Namespace) -> int:
     from shared.errors import BadRequest, ValidationFailed
     from shared.knowledge.schemas import load_knowledge_base
@@ -234,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--older-than", type=int, default=None, help="seconds (default: SWEEP_AFTER_SECONDS)")
     sweep.add_argument("--wait", type=float, default=60.0, help="in-process queue: seconds to wait for the turns")
     sweep.set_defaults(handler=_sweep)
+
+    tick = commands.add_parser("tick", help="run the scheduled jobs that are due now (or --job NAME), here")
+    tick.add_argument("--job", help="run this job now, for the current minute, whether or not it is due")
+    tick.add_argument("--wait", type=float, default=60.0, help="in-process queue: seconds to wait for its tasks")
+    tick.set_defaults(handler=_tick)
 
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output")

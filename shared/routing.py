@@ -24,6 +24,7 @@ class Function:
 
 TASKS_PREFIX = "/tasks"
 MESSAGE_PROCESSOR = "message_processor"  # the task target for everything that follows a stored message
+SCHEDULER_TICK = "scheduler_tick"  # the cron target, and the target of the job runs it fans out
 
 
 def task_path(name: str) -> str:
@@ -45,6 +46,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # The live dashboard's Server-Sent Events (card 145): async, so that an open stream pins no worker.
     Function("metrics_stream", "metrics", ("/api/v1/dashboard/stream",), asgi=True),
     task_target(MESSAGE_PROCESSOR, "processor"),
+    task_target(SCHEDULER_TICK, "scheduler"),
 )
 
 

@@ -27,6 +27,7 @@ import httpx
 from pydantic import SecretStr
 
 from local.cloud_tasks_emulator import CloudTasksEmulator
+from local.cron import LocalCron
 from local.servers import EmbeddedPostgres, EmbeddedRedis, create_database, die_with_parent, stop_process
 from shared.config import BootstrapSettings, apply_environment, environment_snapshot
 from shared.db import dispose_engines, session_scope
@@ -103,6 +104,7 @@ class LocalStack:
         self.waha: subprocess.Popen | None = None
         self.mail: subprocess.Popen | None = None
         self.cloud_tasks: CloudTasksEmulator | None = None
+        self.cron: LocalCron | None = None
         self.where: list[tuple[str, str]] = []
         self.environment: dict[str, str] = {}
 
@@ -237,6 +239,16 @@ class LocalStack:
                 time.sleep(0.2)
         raise RuntimeError("the functions did not answer within 30 s")
 
+    def _start_cron(self) -> None:
+        """Cloud Scheduler's part: the scheduler tick at the start of every minute, from a thread of this process."""
+        from shared.config import get_settings
+        from shared.queue import target_url
+        from shared.routing import SCHEDULER_TICK
+
+        url = target_url(get_settings(), SCHEDULER_TICK)
+        self.cron = LocalCron(url, self.environment.get("TASK_AUTH_SECRET")).start()
+        self.where.append(("scheduler", f"tick every minute, {url}  (run the due jobs now: clinicbot tick)"))
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
         bootstrap = BootstrapSettings()
@@ -257,6 +269,7 @@ class LocalStack:
         apply_environment(self.environment)
         self._write_environment()
         self._start_gateway()
+        self._start_cron()
         for name, where in self.where:
             say(f"{name:9} {where}")
         say(f"ops       uv run clinicbot --env-file {self.environment_file} sweep   (or any other command)")
@@ -272,6 +285,8 @@ class LocalStack:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        if self.cron is not None:
+            self.cron.stop()
         for emulator in (self.waha, self.gemini, self.mail):
             if emulator is not None:
                 stop_process(emulator, signal.SIGTERM, timeout=10)

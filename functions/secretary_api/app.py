@@ -14,6 +14,7 @@ from functions.secretary_api import (
     export_routes,
     feedback_routes,
     history_routes,
+    jobs_routes,
     leads_routes,
     notifications_routes,
     permissions_routes,
@@ -46,7 +47,7 @@ def create_app() -> OpenAPI:
         system_routes, auth_routes, users_routes, permissions_routes, waha_routes, queue_routes, export_routes,
         conversations_routes, duplicates_routes, leads_routes, history_routes, notifications_routes,
         scheduled_routes, audit_routes, ai_routes, feedback_routes, privacy_routes, tags_routes, templates_routes,
-        webhooks_routes, clinic_routes,
+        webhooks_routes, clinic_routes, jobs_routes,
     )  # fmt: skip
     for module in routes:
         app.register_api(module.api)

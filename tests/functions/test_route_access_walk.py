@@ -128,6 +128,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/api/v1/queue/failed"): Op(ADMIN),
     ("post", "/api/v1/queue/retry-failed"): Op(ADMIN, body=lambda w: {"job_ids": [str(uuid.uuid4())]}),
     ("delete", "/api/v1/queue/clear-failed"): Op(ADMIN),
+    ("get", "/api/v1/jobs"): Op(ADMIN),
     ("get", "/api/v1/conversations"): Op(LISTED),
     ("get", C): Op(OWNED),
     ("patch", C + "/status"): Op(OWNED, body=lambda w: {"status": "CLOSED", "reason": "resolvido"}),

@@ -148,7 +148,7 @@ class ConversationMessage(Base):
     edited_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     patient_reaction: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[CreatedAt] = mapped_column(index=True)
+    created_at: Mapped[CreatedAt]
     # Card 112: Postgres keeps the Portuguese full-text vector of the body itself. Deferred: only the search
     # reads it, and no listing should carry it around.
     search_vector: Mapped[str | None] = mapped_column(
@@ -168,8 +168,25 @@ class ConversationMessage(Base):
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         CheckConstraint("(direction = 'INBOUND') = (sender_kind = 'PATIENT')", name="patient_messages_are_inbound"),
         Index("ix_conversation_messages_search_vector", "search_vector", postgresql_using="gin"),
-        Index("ix_conversation_messages_secretary_sent", "sender_user_id", "created_at",
-              postgresql_where=text("sender_kind = 'SECRETARY'")),
+        Index(
+            "ix_conversation_messages_secretary_sent",
+            "sender_user_id",
+            "created_at",
+            postgresql_where=text("sender_kind = 'SECRETARY'"),
+        ),
+        # A period's messages by created_at, with what a secretary's counts read of them (migration 0015).
+        Index(
+            "ix_conversation_messages_created_at_covering",
+            "created_at",
+            postgresql_include=["conversation_id", "sender_kind"],
+        ),
+        # Whose answer ended a wait: the secretaries' messages by id, with their author.
+        Index(
+            "ix_conversation_messages_secretary_id",
+            "id",
+            postgresql_include=["sender_user_id"],
+            postgresql_where=text("sender_kind = 'SECRETARY'"),
+        ),
     )
     # Not eager: the ORM would otherwise add RETURNING search_vector to every INSERT, shipping back a vector that
     # nothing reads (every other server default here also has a Python default, so nothing else is fetched).

@@ -49,7 +49,12 @@ class ResponseWait(Base):
     is_first: Mapped[bool]
 
     __table_args__ = (
-        Index("ix_response_waits_started_at", "started_at"),
+        # The metrics read a period's waits by started_at: what they read of each is in the index (migration 0015).
+        Index(
+            "ix_response_waits_started_at_covering",
+            "started_at",
+            postgresql_include=["ended_at", "responder", "is_first", "conversation_id", "end_message_id"],
+        ),
         Index("ix_response_waits_conversation_id", "conversation_id"),
         Index("uq_response_waits_open", "conversation_id", unique=True, postgresql_where=text("ended_at IS NULL")),
     )

@@ -56,11 +56,13 @@ FROM leads l
 WHERE l.deleted_at IS NULL AND l.converted_at >= :start AND l.converted_at < :end AND {who}
 GROUP BY 1, 2
 """
+# A wait a secretary answered ends at her message: said of `m` too, so that the join reads the index of the
+# secretaries' messages (migration 0015) instead of every ending message's row.
 _ANSWERED = """
 SELECT m.sender_user_id, date_trunc('week', w.started_at AT TIME ZONE :zone), count(*),
        sum(extract(epoch FROM w.ended_at - w.started_at)),
        count(*) FILTER (WHERE w.ended_at - w.started_at <= make_interval(secs => :sla))
-FROM response_waits w JOIN conversation_messages m ON m.id = w.end_message_id
+FROM response_waits w JOIN conversation_messages m ON m.id = w.end_message_id AND m.sender_kind = 'SECRETARY'
 WHERE w.started_at >= :start AND w.started_at < :end AND w.responder = 'SECRETARY' AND {who}
 GROUP BY 1, 2
 """

@@ -4,6 +4,7 @@ acknowledged, and the sweep gets it processed once Redis is back."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import uuid
@@ -50,8 +51,11 @@ def test_a_message_travels_from_the_emulator_to_the_processor_and_survives_redis
         def message(body: str):
             with engine.connect() as connection:
                 return connection.execute(
+                    # The latest of its tasks: the scheduler's sweep (the stack ticks every minute) re-runs a
+                    # failed one under a new id once its cause is gone.
                     text("SELECT m.processing_note, t.status FROM conversation_messages m "
-                         "LEFT JOIN task_records t ON t.payload->>'message_id' = m.id::text WHERE m.body = :body"),
+                         "LEFT JOIN task_records t ON t.payload->>'message_id' = m.id::text WHERE m.body = :body "
+                         "ORDER BY t.created_at DESC NULLS LAST LIMIT 1"),
                     {"body": body},
                 ).one_or_none()  # fmt: skip
 
@@ -80,7 +84,8 @@ def test_a_message_travels_from_the_emulator_to_the_processor_and_survives_redis
             swept = subprocess.run([CLINICBOT, "--env-file", str(data_dir / "stack.env"), "sweep", "--older-than",
                                     "0"], capture_output=True, text=True, timeout=60, env=environment)  # fmt: skip
             assert swept.returncode == 0, swept.stderr
-            assert "1 turn(s) enqueued" in swept.stdout, swept.stdout
+            # 0 when the stack's own tick re-ran the failed task first, since Redis answers again.
+            assert re.search(r"\b[01] turn\(s\) enqueued", swept.stdout), swept.stdout
             assert eventually(lambda: message("Ainda aí?")[0] == "replied", what="swept turn replied")
         finally:
             leftovers = _alive(stack.interrupt())

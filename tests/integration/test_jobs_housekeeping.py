@@ -21,7 +21,6 @@ from shared.queue import get_task_queue
 from shared.tasks.models import FailedTask, TaskRecord, TaskStatus
 from shared.users.models import RefreshToken, RevokedToken
 
-NOW = datetime.now(UTC)
 DAY = timedelta(days=1)
 
 
@@ -46,24 +45,24 @@ def rows(key) -> list:
         return sorted(session.scalars(select(key)), key=str)
 
 
-def add_rows(user_id: uuid.UUID) -> dict[str, object]:
+def add_rows(user_id: uuid.UUID, now: datetime) -> dict[str, object]:
     names = {"old_token": uuid.uuid4(), "live_token": uuid.uuid4(), "old_revoked": uuid.uuid4(),
              "live_revoked": uuid.uuid4()}  # fmt: skip
     with session_scope() as session:
         family = uuid.uuid4()
         session.add_all([
-            RefreshToken(jti=names["old_token"], family_id=family, user_id=user_id, expires_at=NOW - DAY),
-            RefreshToken(jti=names["live_token"], family_id=family, user_id=user_id, expires_at=NOW + DAY,
-                         revoked_at=NOW),
+            RefreshToken(jti=names["old_token"], family_id=family, user_id=user_id, expires_at=now - DAY),
+            RefreshToken(jti=names["live_token"], family_id=family, user_id=user_id, expires_at=now + DAY,
+                         revoked_at=now),
             RevokedToken(jti=names["old_revoked"], user_id=user_id, token_type="access", reason="logout",
-                         expires_at=NOW - timedelta(minutes=1)),
+                         expires_at=now - timedelta(minutes=1)),
             RevokedToken(jti=names["live_revoked"], user_id=user_id, token_type="access", reason="logout",
-                         expires_at=NOW + timedelta(minutes=10)),
+                         expires_at=now + timedelta(minutes=10)),
         ])  # fmt: skip
         for task_id, days_ago, status in (("old-done", 15, TaskStatus.COMPLETED), ("old-failed", 40, TaskStatus.FAILED),
                                           ("recent", 13, TaskStatus.COMPLETED)):  # fmt: skip
             session.add(TaskRecord(task_id=task_id, queue="messages", target="message_processor", payload={},
-                                   status=status, updated_at=NOW - days_ago * DAY))  # fmt: skip
+                                   status=status, updated_at=now - days_ago * DAY))  # fmt: skip
         session.add(FailedTask(task_id="old-failed", queue="messages", target="message_processor", payload={},
                                attempts=5, last_error="RuntimeError"))  # fmt: skip
         for job, days_ago, status in (
@@ -77,22 +76,22 @@ def add_rows(user_id: uuid.UUID) -> dict[str, object]:
             session.add(
                 JobRun(
                     job=job,
-                    slot=NOW - days_ago * DAY,
+                    slot=now - days_ago * DAY,
                     status=status,
                     attempts=1,
-                    started_at=NOW - days_ago * DAY,
-                    finished_at=NOW - days_ago * DAY,
+                    started_at=now - days_ago * DAY,
+                    finished_at=now - days_ago * DAY,
                 )
             )
         # The last housekeeping found kb-previous-e5 active: it is the version before the one active now.
         session.add(
             JobRun(
                 job="housekeeping",
-                slot=NOW - 2 * DAY,
+                slot=now - 2 * DAY,
                 status=JobRunStatus.SUCCEEDED,
                 attempts=1,
-                started_at=NOW - 2 * DAY,
-                finished_at=NOW - 2 * DAY,
+                started_at=now - 2 * DAY,
+                finished_at=now - 2 * DAY,
                 outcome={"knowledge": {"active": "kb-previous-e5", "previous": None}},
             )
         )
@@ -100,8 +99,9 @@ def add_rows(user_id: uuid.UUID) -> dict[str, object]:
 
 
 def test_housekeeping_deletes_exactly_what_is_past_retention(chroma, make_user):
-    names = add_rows(make_user().id)
-    slot = NOW.replace(second=0, microsecond=0)
+    now = datetime.now(UTC)  # read when the test runs: under xdist that may be minutes after the import
+    names = add_rows(make_user().id, now)
+    slot = now.replace(second=0, microsecond=0)
 
     result = run_job(JOBS.get("housekeeping"), slot, queue=get_task_queue())
 
@@ -112,7 +112,7 @@ def test_housekeeping_deletes_exactly_what_is_past_retention(chroma, make_user):
     assert rows(RevokedToken.jti) == [names["live_revoked"]]
     assert rows(TaskRecord.task_id) == ["old-failed", "recent"]
     with session_scope() as session:
-        left = sorted((run.job, round((NOW - run.slot) / DAY), run.status) for run in session.scalars(select(JobRun)))
+        left = sorted((run.job, round((now - run.slot) / DAY), run.status) for run in session.scalars(select(JobRun)))
     # Sweep's runs past 30 days go; backups' latest stays however old, and so does its RUNNING one (an attempt
     # under way, or one a killed worker left, is not finished).
     assert left == [("backups", 35, JobRunStatus.SKIPPED), ("backups", 40, JobRunStatus.RUNNING),
@@ -127,5 +127,6 @@ def test_housekeeping_deletes_exactly_what_is_past_retention(chroma, make_user):
 
 
 def test_without_a_knowledge_base_the_chroma_step_says_so(backends):
-    result = run_job(JOBS.get("housekeeping"), NOW.replace(second=0, microsecond=0), queue=get_task_queue())
+    now = datetime.now(UTC)
+    result = run_job(JOBS.get("housekeeping"), now.replace(second=0, microsecond=0), queue=get_task_queue())
     assert result.outcome["knowledge"] == {"skipped": "no knowledge base was imported into CHROMA_PERSIST_DIR"}

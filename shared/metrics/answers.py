@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from shared import cache
@@ -25,6 +26,7 @@ from shared.metrics.context import MetricsContext
 
 PAST_TTL_SECONDS = 300
 TODAY_TTL_SECONDS = 5
+AGGREGATE_WORK_MEM = "32MB"  # per sort or hash of a computed answer's statements, for its transaction only
 log = logging.getLogger("clinicbot.metrics")
 Number = int | float | None
 
@@ -69,8 +71,15 @@ def meta(ctx: MetricsContext) -> dict[str, Any]:
             "user_id": str(ctx.user_id) if ctx.user_id else None, "as_of": ctx.now.isoformat()}  # fmt: skip
 
 
+def room_to_sort(session: Session) -> None:
+    """Give this transaction's sorts and hashes room in memory: percentiles and groupings over a month of waits,
+    turns or model calls spill to disk with the server's default 4 MB (a few times slower)."""
+    session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'"))
+
+
 def kpi_answer(session: Session, ctx: MetricsContext, compute: Callable[[Session, MetricsContext], Kpi]) -> dict:
     """The KPI over the period and over the one before it, with the deltas."""
+    room_to_sort(session)
     current, previous = compute(session, ctx), compute(session, ctx.previous())
     return {
         **current.figures,
@@ -84,6 +93,7 @@ def kpi_answer(session: Session, ctx: MetricsContext, compute: Callable[[Session
 
 
 def series_answer(session: Session, ctx: MetricsContext, compute: Callable[[Session, MetricsContext], dict]) -> dict:
+    room_to_sort(session)
     return {**compute(session, ctx), **meta(ctx)}
 
 

@@ -24,15 +24,15 @@ from sqlalchemy.orm import Session
 from shared.auth import Principal
 from shared.clinic.schemas import check_timezone
 from shared.metrics import leads, quality, response
-from shared.metrics.answers import Number, cached, delta_pct
+from shared.metrics.answers import Number, cached, delta_pct, room_to_sort
 from shared.metrics.context import MetricsContext, metrics_context
 from shared.metrics.counts import total_counts
-from shared.metrics.period import MAX_DAYS, MetricsQuery, Period
+from shared.metrics.period import MAX_DAYS, MetricsQuery, Period, SchemaOnce
 
 LOWER_IS_BETTER = {"avg_response_time_seconds"}
 
 
-class CompareQuery(BaseModel):
+class CompareQuery(SchemaOnce, BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period1_start: date = Field(description="first day of the first period",
@@ -65,7 +65,7 @@ class CompareQuery(BaseModel):
 def figures(session: Session, ctx: MetricsContext) -> dict[str, Number]:
     """The compared figures over the context's period."""
     conversion = leads.conversion(session, ctx).figures
-    waits = response.wait_stats(session, ctx)
+    waits = response.wait_stats(session, ctx, measure=response.COUNTS)
     return {"leads": conversion["total_leads"], "converted": conversion["converted"],
             "conversion_rate": conversion["conversion_rate"], "patient_messages": total_counts(session, ctx).patient,
             "avg_response_time_seconds": waits.wall.figures()["avg_seconds"],
@@ -85,6 +85,7 @@ def _span(ctx: MetricsContext) -> dict[str, str]:
 
 
 def comparison(session: Session, first: MetricsContext, second: MetricsContext) -> dict[str, Any]:
+    room_to_sort(session)
     one, two = figures(session, first), figures(session, second)
     return {"period1": {**_span(first), **one}, "period2": {**_span(second), **two},
             "deltas": {name: delta_pct(two[name], one[name]) for name in one},

@@ -136,7 +136,7 @@ def _day_chunks(period: Period) -> Iterator[Period]:
 
 
 def _waits_by_day(session: Session, ctx: MetricsContext) -> dict[date, response.WaitStats]:
-    return response.wait_stats_by_day(session, ctx)
+    return response.wait_stats_by_day(session, ctx, response.COUNTS)  # the days' means only
 
 
 def _daily_chunk(session: Session, ctx: MetricsContext) -> list[list[Any]]:

@@ -7,9 +7,11 @@ the next day does not, whatever the UTC offset. The previous period is the same 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,7 +23,23 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
 
 
-class MetricsQuery(BaseModel):
+_SCHEMAS: dict[tuple, dict[str, Any]] = {}
+
+
+class SchemaOnce:
+    """A query model whose JSON schema is built once per class and arguments: flask-openapi3 reads the query
+    model's schema on every request (to tell list parameters from single ones), and pydantic builds it anew each
+    time, ~0.5 ms of a cached answer's ~7. A copy is returned, so a caller may change it."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in _SCHEMAS:
+            _SCHEMAS[key] = super().model_json_schema(*args, **kwargs)  # type: ignore[misc]
+        return copy.deepcopy(_SCHEMAS[key])
+
+
+class MetricsQuery(SchemaOnce, BaseModel):
     """The parameters every metric takes. (Query examples are `example`: flask-openapi3 wants a map in `examples`.)"""
 
     model_config = ConfigDict(extra="forbid")

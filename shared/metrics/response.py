@@ -46,29 +46,34 @@ RESPONDER_KIND = {"bot": "BOT", "human": "SECRETARY"}
 # date_part rather than extract: extract's numeric arithmetic costs several times more per wait.
 _ELAPSED = ("CASE WHEN {i} = 0 THEN 0 ELSE k.before[{i}] "
             "+ date_part('epoch', least({at}, k.closes[{i}]) - k.opens[{i}]) END")  # fmt: skip
+# `measured` computes each wait's business time once: its subqueries are fenced by OFFSET 0 (left inlined, each
+# reference to `ei`, `si` or `business` would compute it again; a CTE would be written out and read back). The
+# whole clinic's figures are one aggregate, without the GROUP BY's sort of every wait.
 _STATS = """
 WITH k AS (
     SELECT CAST(:opens AS timestamptz[]) AS opens, CAST(:closes AS timestamptz[]) AS closes,
            CAST(:before AS float8[]) AS before
-), waits AS (
-    SELECT {group} AS grp, w.started_at, w.ended_at, w.responder, w.is_first,
-           date_part('epoch', w.ended_at - w.started_at) AS seconds,
-           width_bucket(w.started_at, k.opens) AS si, width_bucket(w.ended_at, k.opens) AS ei
-    FROM response_waits w {join} CROSS JOIN k
-    WHERE w.started_at >= :start AND w.started_at < :end AND {scope} AND {responder}
-), measured AS MATERIALIZED (  -- inlined, each aggregate reading `business` would compute it again
-    SELECT waits.*, CASE WHEN ended_at IS NOT NULL THEN greatest(0, {ended} - {started}) END AS business
-    FROM waits CROSS JOIN k
 )
-SELECT grp, count(seconds), avg(seconds), percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY seconds),
-       count(seconds) FILTER (WHERE is_first), avg(seconds) FILTER (WHERE is_first),
-       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE is_first),
-       avg(business), percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY business),
+SELECT {grp}, count(seconds), avg(seconds), {quantiles}, count(seconds) FILTER (WHERE is_first),
+       avg(seconds) FILTER (WHERE is_first), {first_quantiles}, avg(business), {business_quantiles},
        count(*) FILTER (WHERE ended_at IS NULL), count(*) FILTER (WHERE seconds <= :sla),
        count(*) FILTER (WHERE business <= :sla), count(*) FILTER (WHERE ended_at IS NULL AND started_at <= :breached),
        count(*) FILTER (WHERE responder = 'BOT'), count(*) FILTER (WHERE responder = 'SECRETARY')
-FROM measured GROUP BY grp
+FROM (
+    SELECT waits.*, {business} AS business
+    FROM (
+        SELECT {group} AS grp, w.started_at, w.ended_at, w.responder, w.is_first,
+               date_part('epoch', w.ended_at - w.started_at) AS seconds{buckets}
+        FROM response_waits w {join} CROSS JOIN k
+        WHERE w.started_at >= :start AND w.started_at < :end AND {scope} AND {responder}
+        OFFSET 0
+    ) waits CROSS JOIN k
+    OFFSET 0
+) measured {group_by}
 """
+_QUANTILES = "percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY {value}){only}"
+_BUCKETS = ", width_bucket(w.started_at, k.opens) AS si, width_bucket(w.ended_at, k.opens) AS ei"
+_BUSINESS = "CASE WHEN ended_at IS NOT NULL THEN greatest(0, {ended} - {started}) END"
 
 
 class ResponderQuery(MetricsQuery):
@@ -135,34 +140,64 @@ def _stats(row) -> WaitStats:
                      int(within_business), int(breached), int(by_bot), int(by_secretary))  # fmt: skip
 
 
-def _measure(session: Session, ctx: MetricsContext, responder: Responder | None, group: str) -> list:
+@dataclass(frozen=True)
+class Measure:
+    """What a query computes beyond the counts and means: the percentiles, and the business time (each costs
+    about as much as the rest of the query). Figures not measured are None."""
+
+    quantiles: bool = True
+    business: bool = True
+
+
+FULL, COUNTS = Measure(), Measure(quantiles=False, business=False)
+
+
+def _sql(ctx: MetricsContext, responder: Responder | None, group: str, measure: Measure) -> str:
     # The whole clinic's waits need no conversation, so the join (100,000 rows) is made only when it is used.
     join = "JOIN conversations c ON c.id = w.conversation_id" if ctx.user_id or group != "TRUE" else ""
-    sql = _STATS.format(group=group, join=join, scope=ctx.conversation_scope("c"),
-                        responder=_responder_condition(responder), ended=_ELAPSED.format(i="ei", at="ended_at"),
-                        started=_ELAPSED.format(i="si", at="started_at"))  # fmt: skip
+    quantiles = dict.fromkeys(("quantiles", "first_quantiles", "business_quantiles"), "NULL")
+    if measure.quantiles:
+        first = _QUANTILES.format(value="seconds", only=" FILTER (WHERE is_first)")
+        quantiles.update(quantiles=_QUANTILES.format(value="seconds", only=""), first_quantiles=first)
+    business, buckets = "NULL::float8", ""
+    if measure.business:
+        business = _BUSINESS.format(ended=_ELAPSED.format(i="ei", at="ended_at"),
+                                    started=_ELAPSED.format(i="si", at="started_at"))  # fmt: skip
+        buckets = _BUCKETS
+        if measure.quantiles:
+            quantiles["business_quantiles"] = _QUANTILES.format(value="business", only="")
+    whole = group == "TRUE"
+    return _STATS.format(grp="TRUE" if whole else "grp", group_by="" if whole else "GROUP BY grp", group=group,
+                         join=join, scope=ctx.conversation_scope("c"), responder=_responder_condition(responder),
+                         business=business, buckets=buckets, **quantiles)  # fmt: skip
+
+
+def _measure(session: Session, ctx: MetricsContext, responder: Responder | None, group: str, measure: Measure) -> list:
     sla = ctx.settings.sla_seconds
-    params = {**ctx.bounds(), **_clock_params(ctx), "responder": RESPONDER_KIND.get(responder or ""), "sla": sla,
+    clock = _clock_params(ctx) if measure.business else {"opens": [], "closes": [], "before": []}
+    params = {**ctx.bounds(), **clock, "responder": RESPONDER_KIND.get(responder or ""), "sla": sla,
               "breached": ctx.now - timedelta(seconds=sla)}  # fmt: skip
-    return session.execute(text(sql), params).all()
+    return session.execute(text(_sql(ctx, responder, group, measure)), params).all()
 
 
-def wait_stats(session: Session, ctx: MetricsContext, responder: Responder | None = None) -> WaitStats:
-    """The period's waits in the context's scope, measured in one query."""
-    rows = _measure(session, ctx, responder, "TRUE")
-    return _stats(rows[0]) if rows else WaitStats()
+def wait_stats(
+    session: Session, ctx: MetricsContext, responder: Responder | None = None, measure: Measure = FULL
+) -> WaitStats:
+    """The period's waits in the context's scope, measured in one query (`measure`: all of it by default)."""
+    return _stats(_measure(session, ctx, responder, "TRUE", measure)[0])  # one row, even without waits
 
 
 def wait_stats_by_user(
     session: Session, ctx: MetricsContext, responder: Responder | None = None
 ) -> dict[uuid.UUID | None, WaitStats]:
     """The same per assignee of the waits' conversations (None: unassigned); users without waits are absent."""
-    return {row[0]: _stats(row) for row in _measure(session, ctx, responder, "c.assigned_to_user_id")}
+    return {row[0]: _stats(row) for row in _measure(session, ctx, responder, "c.assigned_to_user_id", FULL)}
 
 
-def wait_stats_by_day(session: Session, ctx: MetricsContext) -> dict[date, WaitStats]:
+def wait_stats_by_day(session: Session, ctx: MetricsContext, measure: Measure = FULL) -> dict[date, WaitStats]:
     """The same per day the waits started, in the zone, in one query (days without waits are absent)."""
-    return {row[0]: _stats(row) for row in _measure(session, ctx, None, "(w.started_at AT TIME ZONE :zone)::date")}
+    day = "(w.started_at AT TIME ZONE :zone)::date"
+    return {row[0]: _stats(row) for row in _measure(session, ctx, None, day, measure)}
 
 
 def response_time(session: Session, ctx: MetricsContext, responder: Responder | None = None) -> Kpi:
@@ -175,7 +210,7 @@ def response_time(session: Session, ctx: MetricsContext, responder: Responder | 
 
 def sla_compliance(session: Session, ctx: MetricsContext, responder: Responder | None = None) -> Kpi:
     """Answered waits within the clinic's SLA, in elapsed and in business time, and open waits past it."""
-    stats = wait_stats(session, ctx, responder)
+    stats = wait_stats(session, ctx, responder, Measure(quantiles=False))
     total = stats.wall.n
     return Kpi(figures={"total_responses": total, "within_sla": stats.within_sla,
                         "compliance_rate": percent(stats.within_sla, total),
@@ -187,7 +222,7 @@ def sla_compliance(session: Session, ctx: MetricsContext, responder: Responder |
 
 def bot_response_rate(session: Session, ctx: MetricsContext) -> Kpi:
     """The share of answered waits the bot answered, against those a secretary answered."""
-    stats = wait_stats(session, ctx)
+    stats = wait_stats(session, ctx, measure=COUNTS)
     answered = stats.by_bot + stats.by_secretary
     return Kpi(figures={"total_messages": total_counts(session, ctx).patient, "bot_resolved": stats.by_bot,
                         "transferred": stats.by_secretary, "bot_response_rate": percent(stats.by_bot, answered),

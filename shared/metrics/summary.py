@@ -59,11 +59,11 @@ def _now_figures(session: Session, ctx: MetricsContext) -> dict[str, int]:
 def summary(session: Session, ctx: MetricsContext) -> Kpi:
     """The dashboard's cards over the context's period and scope."""
     conversion = leads.conversion(session, ctx).figures
-    waits = response.response_time(session, ctx)
+    waits = response.wait_stats(session, ctx, measure=response.COUNTS).wall
     active = session.execute(text(_ACTIVE.format(scope=ctx.conversation_scope("c"))), ctx.bounds()).scalar_one()
     figures = {"active_conversations": active,
                "conversion_rate": fraction(conversion["converted"], conversion["total_leads"]),
-               "avg_response_time_seconds": waits.figures["avg_seconds"],
+               "avg_response_time_seconds": waits.figures()["avg_seconds"],
                "patient_messages": total_counts(session, ctx).patient,
                "nps": quality.nps(session, ctx).figures["nps"]}  # fmt: skip
     return Kpi(figures, waits.n, _now_figures(session, ctx))

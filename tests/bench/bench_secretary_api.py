@@ -213,16 +213,21 @@ def tokens(client) -> tuple[dict, dict, list[str]]:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generated clinic's size and where it lives, as every bench on it takes them."""
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seed", type=int, default=165)
-    parser.add_argument("--requests", type=int, default=300, help="per scenario")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     parser.add_argument("--shared-buffers", help="run on an embedded Postgres with this shared_buffers (e.g. 1GB)")
     parser.add_argument("--reuse", metavar="DATABASE", help="a database kept by --keep: no generation")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dataset_arguments(parser)
+    parser.add_argument("--requests", type=int, default=300, help="per scenario")
     args = parser.parse_args()
     with ExitStack() as cleanup:
         prepare(args, cleanup)

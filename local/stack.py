@@ -278,10 +278,17 @@ class LocalStack:
     def watch(self) -> None:
         """Block until a signal arrives or a child dies."""
         while True:
-            children = [self.gateway, self.waha, self.gemini, self.mail] + [server.process for server in self.servers]
-            children += [self.cloud_tasks.process] if self.cloud_tasks else []
-            if any(child is not None and child.poll() is not None for child in children):
-                raise RuntimeError("a child process exited unexpectedly; stopping the stack")
+            children = {
+                "gateway": self.gateway,
+                "WAHA emulator": self.waha,
+                "Gemini emulator": self.gemini,
+                "mail catcher": self.mail,
+            } | {type(server).__name__: server.process for server in self.servers}
+            if self.cloud_tasks:
+                children["Cloud Tasks emulator"] = self.cloud_tasks.process
+            for name, child in children.items():
+                if child is not None and child.poll() is not None:
+                    raise RuntimeError(f"{name} exited unexpectedly (exit code {child.returncode}); stopping the stack")
             time.sleep(0.5)
 
     def stop(self) -> None:

@@ -63,6 +63,7 @@ class RunningStack:
 
     def interrupt(self) -> list[psutil.Process]:
         """Ctrl-C: return the descendants that were running, after the stack has exited."""
+        assert self.process.poll() is None, "the stack exited by itself:\n" + self.output()
         descendants = psutil.Process(self.process.pid).children(recursive=True)
         self.process.send_signal(signal.SIGINT)
         assert self.process.wait(30) == 0, self.output()

@@ -16,7 +16,6 @@ import signal
 import socket
 import stat
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -220,13 +219,3 @@ class EmbeddedRedis:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, signal.SIGTERM)
-
-
-def serve_until_signalled(server) -> None:
-    """Start an emulator server, block until SIGINT or SIGTERM, then stop it (the emulators' `python -m`)."""
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    server.start()
-    stopping.wait()
-    server.stop()

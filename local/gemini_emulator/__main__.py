@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from local.gemini_emulator.server import EmulatorServer
-from local.servers import serve_until_signalled
+from local.serving import serve_until_signalled
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:

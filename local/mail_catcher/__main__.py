@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from pathlib import Path
 
 from local.mail_catcher.certificate import CertificateFiles
 from local.mail_catcher.server import MailCatcherServer
+from local.serving import serve_until_signalled
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,17 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     server = MailCatcherServer(args.host, args.smtp_port, args.http_port, username=args.username,
                                password=args.password, certificate=certificate, smtp_fd=args.smtp_fd,
                                http_fd=args.http_fd)  # fmt: skip
-    _serve_until_signalled(server)
-
-
-def _serve_until_signalled(server: MailCatcherServer) -> None:
-    """local.servers' own, without importing it: its Postgres and Redis clients would double our start-up time."""
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    server.start()
-    stopping.wait()
-    server.stop()
+    serve_until_signalled(server)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from local.servers import serve_until_signalled
+from local.serving import serve_until_signalled
 from local.waha_emulator.emulator import DEFAULT_ME_PHONE
 from local.waha_emulator.server import DEFAULT_WEBHOOK_EVENTS, EmulatorServer
 from local.waha_emulator.webhooks import RetryPolicy

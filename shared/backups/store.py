@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from shared.backups.errors import BackupError, BackupNotFound
 from shared.config import Settings, get_settings
 from shared.errors import BadRequest
+from shared.s3 import LazyS3Bucket, s3_client_factory
 
 
 @runtime_checkable
@@ -102,39 +102,18 @@ class LocalBackupStore:
         return path
 
 
-class S3BackupStore:
-    def __init__(self, bucket: str, client: Any = None, *, client_factory: Callable[[], Any] | None = None) -> None:
-        if (client is None) == (client_factory is None):
-            raise ValueError("pass either a boto3 S3 client or a client_factory")
-        self.bucket = bucket
-        self.location = f"s3://{bucket}"
-        self._client = client
-        self._client_factory = client_factory
+class S3BackupStore(LazyS3Bucket):
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BackupStore:
-        """A store whose boto3 client is built on first use; unset settings fall back to boto3's defaults."""
+        """Its own credentials, not the media bucket's: a backup holds every patient's data."""
         settings.require("backup_bucket")
-        secret = settings.backup_s3_secret_access_key
-
-        def build_client() -> Any:
-            import boto3  # here: only the functions that back up pay for it
-
-            return boto3.client(
-                "s3",
-                endpoint_url=settings.backup_s3_endpoint_url,
-                region_name=settings.backup_s3_region,
-                aws_access_key_id=settings.backup_s3_access_key_id,
-                aws_secret_access_key=secret.get_secret_value() if secret else None,
-            )
-
-        return cls(settings.backup_bucket, client_factory=build_client)
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+        factory = s3_client_factory(settings.backup_s3_endpoint_url, settings.backup_s3_region,
+                                    settings.backup_s3_access_key_id, settings.backup_s3_secret_access_key)  # fmt: skip
+        return cls(settings.backup_bucket, client_factory=factory)
 
     def upload(self, key: str, source: Path) -> None:
         self.client.upload_file(str(source), self.bucket, checked_key(key))

@@ -12,12 +12,12 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from shared.config import Settings, get_settings
 from shared.errors import NotFound, ServiceUnavailable
+from shared.s3 import LazyS3Bucket, s3_client_factory
 
 # The local store keeps each file's content type in `<file>.meta.json` beside it: extensions are lossy
 # (`audio/ogg; codecs=opus`) and a sidecar needs no lookup table that could drift between hosts.
@@ -158,38 +158,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-class S3MediaStore:
-    def __init__(self, bucket: str, client: Any = None, *, client_factory: Callable[[], Any] | None = None) -> None:
-        if (client is None) == (client_factory is None):
-            raise ValueError("pass either a boto3 S3 client or a client_factory")
-        self.bucket = bucket
-        self._client = client
-        self._client_factory = client_factory
-
+class S3MediaStore(LazyS3Bucket):
     @classmethod
     def from_settings(cls, settings: Settings) -> S3MediaStore:
-        """A store whose boto3 client is built on first use; unset settings fall back to boto3's defaults."""
         settings.require("media_bucket")
-        secret = settings.media_s3_secret_access_key
-
-        def build_client() -> Any:
-            import boto3  # here, not at the top: the intake's cold start should not pay for it
-
-            return boto3.client(
-                "s3",
-                endpoint_url=settings.media_s3_endpoint_url,
-                region_name=settings.media_s3_region,
-                aws_access_key_id=settings.media_s3_access_key_id,
-                aws_secret_access_key=secret.get_secret_value() if secret else None,
-            )
-
-        return cls(settings.media_bucket, client_factory=build_client)
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+        factory = s3_client_factory(settings.media_s3_endpoint_url, settings.media_s3_region,
+                                    settings.media_s3_access_key_id, settings.media_s3_secret_access_key)  # fmt: skip
+        return cls(settings.media_bucket, client_factory=factory)
 
     def put(self, key: str, data: bytes, content_type: str) -> str:
         self.client.put_object(Bucket=self.bucket, Key=_checked_key(key), Body=data, ContentType=content_type)

@@ -25,24 +25,12 @@ from shared.jobs.runs import Claim, run_job
 from shared.jobs.schedules import Daily, Every
 from shared.jobs.tick import job_payload, job_task_id, tick
 from shared.migrate import PROJECT_ROOT
-from shared.queue import RecordingTaskQueue, Task, get_task_queue
+from shared.queue import get_task_queue
 from shared.tasks.models import TaskRecord
+from tests.integration.held_queue import HeldQueue
 from tests.integration.scheduler_targets import TEST_JOBS, deliver
 
 SCHEDULER = str(PROJECT_ROOT / "functions/scheduler_tick/main.py")
-
-
-class HeldQueue(RecordingTaskQueue):
-    """Our queue's recording side, keeping each task it would create instead of running it."""
-
-    names_are_unique = False
-
-    def __init__(self) -> None:
-        self.created: list[Task] = []
-
-    def create_task(self, task: Task) -> bool:
-        self.created.append(task)
-        return True
 
 
 def utc(*parts: int) -> datetime:

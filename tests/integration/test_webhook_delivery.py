@@ -21,13 +21,14 @@ from sqlalchemy import select
 from shared.conversations.models import Conversation, ConversationMessage, MessageDirection, SenderKind
 from shared.db import session_scope
 from shared.migrate import PROJECT_ROOT
-from shared.queue import RecordingTaskQueue, Task, get_task_queue
+from shared.queue import Task, get_task_queue
 from shared.tasks.target import RetryLater
 from shared.webhooks.delivery import deliver
 from shared.webhooks.dispatch import emit_event
 from shared.webhooks.events import LEAD_CREATED, MESSAGE_RECEIVED
 from shared.webhooks.models import DeliveryStatus, WebhookDelivery
 from shared.webhooks.payloads import announce_received_messages
+from tests.integration.held_queue import HeldQueue
 
 URL = "/api/v1/webhooks"
 PROCESSOR = Path(PROJECT_ROOT) / "functions/message_processor/main.py"
@@ -88,19 +89,6 @@ def fast_retries(settings_env):
     settings_env(WEBHOOK_DELIVERY_BASE_SECONDS="0.01", WEBHOOK_DELIVERY_MAX_ATTEMPTS="3")
     yield
     assert get_task_queue().join(timeout=30)  # nothing runs on after the test's tables are emptied
-
-
-class HeldQueue(RecordingTaskQueue):
-    """Records tasks and keeps them, so that a test runs them itself."""
-
-    names_are_unique = False
-
-    def __init__(self) -> None:
-        self.created: list[Task] = []
-
-    def create_task(self, task: Task) -> bool:
-        self.created.append(task)
-        return True
 
 
 def register(secretary_api, headers, url: str, events: list[str]) -> dict:
